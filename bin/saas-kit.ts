@@ -1,0 +1,88 @@
+#!/usr/bin/env -S npx tsx
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import pino from 'pino';
+import { LOCAL_ENDPOINTS_FILE, startControlPlane, type LocalEndpoints } from '../control-plane/index.js';
+import { KIT_ROLES, issueLocalToken, type KitRole } from '../local-cloud/index.js';
+import { loadConfig } from './config.js';
+
+const USAGE = `saas-kit: the SaaS Tenancy Kit
+
+  saas-kit start                                  run the kit on this machine (local cloud, database, APIs)
+  saas-kit token --role ROLE [--tenant ID]        print an ID token of the running kit's local Cognito
+                                                  ROLE: ${KIT_ROLES.join(', ')}
+                                                  (tenant-admin and tenant-user need --tenant)
+
+Configuration comes from the environment: see README.md.`;
+
+async function main(argv: readonly string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case 'start':
+      return start();
+    case 'token':
+      return token(rest);
+    case undefined:
+    case 'help':
+    case '--help':
+      console.log(USAGE);
+      return 0;
+    default:
+      console.error(`Unknown command "${command}".\n\n${USAGE}`);
+      return 2;
+  }
+}
+
+async function start(): Promise<number> {
+  const config = loadConfig();
+  const logger = pino({ level: config.logLevel });
+  const running = await startControlPlane(config.controlPlane, logger);
+  console.log(`\nTenant Manager listening on ${running.url}  (OpenAPI: ${running.url}/openapi.json)`);
+  if (running.localEndpoints) {
+    console.log(`Local Cognito at ${running.localEndpoints.cognito.endpoint}. Get a token in another terminal:`);
+    console.log(`  TOKEN=$(npm run -s saas-kit -- token --role onboarding)`);
+    console.log(`  curl -s ${running.url}/v1/plans`);
+  }
+  console.log('Press Ctrl+C to stop.\n');
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  logger.info('stopping');
+  await running.close();
+  return 0;
+}
+
+async function token(args: readonly string[]): Promise<number> {
+  const { values } = parseArgs({ args: [...args], options: { role: { type: 'string' }, tenant: { type: 'string' }, email: { type: 'string' } }, strict: true });
+  if (!values.role || !(KIT_ROLES as readonly string[]).includes(values.role)) {
+    console.error(`--role must be one of ${KIT_ROLES.join(', ')}; got ${values.role ?? 'nothing'}.`);
+    return 2;
+  }
+  const config = loadConfig();
+  let endpoints: LocalEndpoints;
+  try {
+    endpoints = JSON.parse(await readFile(join(config.controlPlane.dataDir, LOCAL_ENDPOINTS_FILE), 'utf8')) as LocalEndpoints;
+  } catch {
+    console.error('No running kit found: start it first with `npm start` (tokens come from its local Cognito).');
+    return 1;
+  }
+  const issued = await issueLocalToken(endpoints.cognito, endpoints.userPool, {
+    role: values.role as KitRole,
+    ...(values.tenant ? { tenantId: values.tenant } : {}),
+    ...(values.email ? { email: values.email } : {}),
+  });
+  console.log(issued.idToken);
+  return 0;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    console.error(error instanceof Error ? error.message : error);
+    process.exitCode = 1;
+  },
+);

@@ -1,0 +1,17 @@
+import type { Knex } from 'knex';
+import * as tenantManager from './0001-tenant-manager.js';
+
+interface Migration {
+  readonly name: string;
+  readonly up: (knex: Knex) => Promise<void>;
+  readonly down: (knex: Knex) => Promise<void>;
+}
+
+/** Every migration, in order. Listed here rather than read from disk, so bundlers and tsx agree. */
+const MIGRATIONS: readonly Migration[] = [{ name: '0001-tenant-manager', ...tenantManager }];
+
+export const migrationSource: Knex.MigrationSource<Migration> = {
+  getMigrations: () => Promise.resolve([...MIGRATIONS]),
+  getMigrationName: (migration) => migration.name,
+  getMigration: (migration) => Promise.resolve(migration),
+};

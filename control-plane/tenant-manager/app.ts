@@ -1,0 +1,70 @@
+import { randomUUID } from 'node:crypto';
+import Router from '@koa/router';
+import Koa from 'koa';
+import type { Logger } from 'pino';
+import { createDocument } from 'zod-openapi';
+import { authenticate } from '../auth/authenticate.js';
+import type { TokenVerifier } from '../auth/token-verifier.js';
+import type { Database } from '../db/database.js';
+import { jsonBody } from '../http/json-body.js';
+import { problemMiddleware } from '../http/problem.js';
+import { mountRoutes, openApiPaths } from '../http/route.js';
+import { tenantManagerRoutes } from './routes.js';
+import { TenantService, type TenantServiceOptions } from './tenant-service.js';
+
+export interface TenantManagerDeps {
+  readonly db: Database;
+  readonly verifier: TokenVerifier;
+  readonly logger: Logger;
+  readonly service?: TenantServiceOptions;
+  /** @default '64kb' */
+  readonly bodyLimit?: string;
+}
+
+/** Builds the Tenant Manager's Koa app; it never listens (tests drive `app.callback()`). */
+export function createApp(deps: TenantManagerDeps): Koa {
+  const app = new Koa();
+  const service = new TenantService(deps.db, deps.service);
+  const routes = tenantManagerRoutes(service);
+  const router = new Router();
+  const openapi = createDocument({
+    openapi: '3.1.0',
+    info: { title: 'SaaS Tenancy Kit: Tenant Manager', version: '1' },
+    components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
+    security: [{ bearer: [] }],
+    paths: openApiPaths(routes),
+  });
+
+  router.get('/healthz', async (ctx) => {
+    await deps.db.knex.raw('SELECT 1');
+    ctx.body = { status: 'ok' };
+  });
+  router.get('/openapi.json', (ctx) => {
+    ctx.body = openapi;
+  });
+  mountRoutes(router, routes, authenticate(deps.verifier));
+
+  app.use(requestLog(deps.logger));
+  app.use(problemMiddleware(deps.logger));
+  app.use(jsonBody({ limit: deps.bodyLimit ?? '64kb' }));
+  app.use(router.routes());
+  app.use(router.allowedMethods({ throw: true }));
+  return app;
+}
+
+/** One line per request at info, with a request id the problem bodies of 500s quote. */
+function requestLog(logger: Logger): Koa.Middleware {
+  return async (ctx, next) => {
+    const started = performance.now();
+    const requestId = ctx.get('x-request-id') || randomUUID();
+    (ctx.state as { requestId?: string }).requestId = requestId;
+    ctx.set('X-Request-Id', requestId);
+    try {
+      await next();
+    } finally {
+      if (logger.isLevelEnabled('info')) {
+        logger.info({ requestId, method: ctx.method, path: ctx.path, status: ctx.status, ms: Math.round((performance.now() - started) * 10) / 10 }, 'request');
+      }
+    }
+  };
+}

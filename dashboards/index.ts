@@ -1,0 +1,2 @@
+// The dashboards module's public surface. Empty until the dashboards work adds the analysts' pages.
+export {};

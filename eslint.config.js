@@ -1,0 +1,77 @@
+// @ts-check
+import boundaries from 'eslint-plugin-boundaries';
+import tseslint from 'typescript-eslint';
+
+// The modules, lowest first. A module may import only the modules listed for it, and only
+// through their index.ts (see docs/architecture.md).
+const modules = {
+  'tenant-tiers': [],
+  k8s: ['tenant-tiers'],
+  'data-plane': ['tenant-tiers'],
+  ml: ['data-plane'],
+  'local-cloud': [],
+  'control-plane': ['tenant-tiers', 'k8s', 'data-plane', 'ml', 'local-cloud'],
+  dashboards: ['data-plane', 'ml'],
+  // Entry points, benchmarks and end-to-end tests may use every module.
+  bin: ['tenant-tiers', 'k8s', 'data-plane', 'ml', 'local-cloud', 'control-plane', 'dashboards'],
+  bench: ['tenant-tiers', 'k8s', 'data-plane', 'ml', 'local-cloud', 'control-plane', 'dashboards'],
+  test: ['tenant-tiers', 'k8s', 'data-plane', 'ml', 'local-cloud', 'control-plane', 'dashboards'],
+};
+
+export default tseslint.config(
+  { ignores: ['node_modules/', '.data/', 'cdk.out/', 'bench/results/'] },
+  ...tseslint.configs.recommendedTypeChecked,
+  {
+    languageOptions: {
+      parserOptions: { projectService: { allowDefaultProject: ['eslint.config.js'] }, tsconfigRootDir: import.meta.dirname },
+    },
+    plugins: { boundaries },
+    settings: {
+      'import/resolver': { typescript: { alwaysTryTypes: true } },
+      'boundaries/elements': Object.keys(modules).map((name) => ({ type: name, pattern: name })),
+    },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-misused-promises': 'error',
+      '@typescript-eslint/consistent-type-imports': 'error',
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
+      'boundaries/dependencies': [
+        'error',
+        {
+          default: 'allow',
+          policies: Object.entries(modules).flatMap(([name, allowed]) => [
+            { from: { element: { type: name } }, disallow: { to: { element: { types: { noneOf: [name, ...allowed] } } } } },
+            // Another module's internals are private: only its index.ts is public.
+            { from: { element: { type: name } }, disallow: { to: { element: { types: { noneOf: [name] }, internalPath: '!index.ts' } } } },
+          ]),
+        },
+      ],
+      'no-restricted-properties': [
+        'error',
+        { object: 'process', property: 'env', message: 'Read configuration once in bin/config.ts and pass it down.' },
+      ],
+    },
+  },
+  {
+    files: ['bin/config.ts', 'eslint.config.js', 'vitest.config.ts', '**/*.test.ts', '**/testing/**', 'test/**', 'bench/**'],
+    rules: { 'no-restricted-properties': 'off' },
+  },
+  {
+    files: ['**/*.test.ts', 'test/**'],
+    rules: {
+      // HTTP response bodies are `any` in supertest; tests assert on their shape instead.
+      '@typescript-eslint/no-unsafe-member-access': 'off',
+      '@typescript-eslint/no-unsafe-assignment': 'off',
+      '@typescript-eslint/no-unsafe-call': 'off',
+      '@typescript-eslint/no-unsafe-argument': 'off',
+      'no-restricted-syntax': [
+        'error',
+        { selector: "MemberExpression[object.name=/^(it|describe|test)$/][property.name=/^(only|skip)$/]", message: 'Committed tests never use .only or .skip.' },
+      ],
+    },
+  },
+  {
+    files: ['eslint.config.js'],
+    ...tseslint.configs.disableTypeChecked,
+  },
+);

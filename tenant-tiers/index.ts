@@ -1,0 +1,9 @@
+// Public surface of tenant-tiers: re-exports only (convention 5).
+export { TIERS, TIER_NAMES, ISOLATION_LEVELS, COMPLIANCE_REGIMES, COMPLIANCE_RATIONALE, isTierName, isCompliance, tierRank, compareTiers } from './tiers.js';
+export type { TierName, TierSpec, Isolation, Compliance, ResourceQuotaSpec, LimitRangeSpec, ContainerResources, NodeGroupSpec } from './tiers.js';
+export { PLANS, PLAN_NAMES, isPlanName, cheapestPlanAllowing } from './plans.js';
+export type { PlanName, PlanSpec } from './plans.js';
+export { chooseTier } from './policy.js';
+export type { TierRequirements, TierRequest, TierPolicyContext, TierDecision } from './policy.js';
+export { TenantTiersError, TierPolicyError } from './errors.js';
+export type { TierPolicyErrorCode } from './errors.js';
