@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { ControlPlaneConfig } from '../control-plane/index.js';
+import type { ControlPlaneConfig } from './start.js';
 
 /**
  * The kit's configuration: read once from the environment, validated, and passed down.

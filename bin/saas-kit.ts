@@ -3,9 +3,9 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import pino from 'pino';
-import { LOCAL_ENDPOINTS_FILE, startControlPlane, type LocalEndpoints } from '../control-plane/index.js';
 import { KIT_ROLES, issueLocalToken, type KitRole } from '../local-cloud/index.js';
 import { loadConfig } from './config.js';
+import { LOCAL_ENDPOINTS_FILE, startControlPlane, type LocalEndpoints } from './start.js';
 
 const USAGE = `saas-kit: the SaaS Tenancy Kit
 

@@ -100,7 +100,15 @@ export class Database {
     const text =
       `SELECT set_config('role', ${pg.escapeLiteral(TENANT_SCOPE_ROLE)}, true), set_config('${TENANT_SETTING}', ${pg.escapeLiteral(tenantId)}, true); ` +
       inlineBindings(sql, bindings);
-    const results: pg.QueryResult<Record<string, unknown>>[] = await this.knex.raw(text);
+    // Straight to a pooled pg client: knex's query runner adds more per query than the query costs.
+    const client = this.knex.client as { acquireConnection(): Promise<pg.Client>; releaseConnection(connection: pg.Client): Promise<void> };
+    const connection = await client.acquireConnection();
+    let results: pg.QueryResult<Record<string, unknown>>[];
+    try {
+      results = (await connection.query(text)) as unknown as pg.QueryResult<Record<string, unknown>>[];
+    } finally {
+      await client.releaseConnection(connection);
+    }
     const rows = results[1]?.rows ?? [];
     return rows.map((row) => modelClass.fromDatabaseJson(row));
   }

@@ -51,8 +51,11 @@ export function defineRoute<P extends Schema | undefined = undefined, Q extends 
   return spec;
 }
 
-/** Registers routes on a Koa router; `authenticate` runs before every non-public one. */
-export function mountRoutes(router: Router, routes: readonly RouteSpec[], authenticate: Middleware): void {
+/**
+ * Registers routes on a Koa router: `authenticate` runs before every non-public route, and the
+ * JSON body parser only on routes that take a body.
+ */
+export function mountRoutes(router: Router, routes: readonly RouteSpec[], authenticate: Middleware, parseBody: Middleware): void {
   for (const route of routes) {
     const koaPath = route.path.replace(/\{(\w+)\}/g, ':$1');
     const handler: Middleware = async (ctx) => {
@@ -69,7 +72,7 @@ export function mountRoutes(router: Router, routes: readonly RouteSpec[], authen
       for (const [name, value] of Object.entries(result.headers ?? {})) ctx.set(name, value);
       if (result.body !== undefined) ctx.body = result.body;
     };
-    const middleware = route.public ? [handler] : [authenticate, handler];
+    const middleware = [...(route.public ? [] : [authenticate]), ...(route.body ? [parseBody] : []), handler];
     router[route.method](route.operationId, koaPath, ...middleware);
   }
 }

@@ -42,11 +42,10 @@ export function createApp(deps: TenantManagerDeps): Koa {
   router.get('/openapi.json', (ctx) => {
     ctx.body = openapi;
   });
-  mountRoutes(router, routes, authenticate(deps.verifier));
+  mountRoutes(router, routes, authenticate(deps.verifier), jsonBody({ limit: deps.bodyLimit ?? '64kb' }));
 
   app.use(requestLog(deps.logger));
   app.use(problemMiddleware(deps.logger));
-  app.use(jsonBody({ limit: deps.bodyLimit ?? '64kb' }));
   app.use(router.routes());
   app.use(router.allowedMethods({ throw: true }));
   return app;

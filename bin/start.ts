@@ -3,11 +3,8 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { writeFile, mkdir } from 'node:fs/promises';
 import type { Logger } from 'pino';
+import { Database, TenantService, createApp, createTokenVerifier, type TokenVerifierOptions } from '../control-plane/index.js';
 import { ensureKitUserPool, startLocalCognito, type LocalCognito } from '../local-cloud/index.js';
-import { createTokenVerifier, type TokenVerifierOptions } from './auth/token-verifier.js';
-import { Database } from './db/database.js';
-import { createApp } from './tenant-manager/app.js';
-import { TenantService } from './tenant-manager/tenant-service.js';
 
 export interface ControlPlaneConfig {
   readonly host: string;
@@ -37,7 +34,7 @@ export interface RunningControlPlane {
   close(): Promise<void>;
 }
 
-/** Starts what `npm start` runs at this stage: local cloud, migrated database, Tenant Manager. */
+/** Starts what `npm start` runs at this stage: the local cloud, the migrated database, the Tenant Manager. */
 export async function startControlPlane(config: ControlPlaneConfig, logger: Logger): Promise<RunningControlPlane> {
   let cognito: LocalCognito | undefined;
   let verifierOptions: Pick<TokenVerifierOptions, 'jwksUrl' | 'issuer' | 'audience'>;

@@ -1,0 +1,26 @@
+/**
+ * `npm run bench`: runs the benchmarks and writes each result as JSON under bench/results/.
+ * Every figure is a ratio against a baseline measured in the same run: the machines are shared.
+ *   npm run bench               all benchmarks
+ *   npm run bench -- api        only the API benchmark
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import { cpus, totalmem } from 'node:os';
+import { benchApi } from './api.js';
+
+const DATABASE_URL = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const only = process.argv.slice(2);
+
+const benchmarks: Record<string, () => Promise<unknown>> = {
+  api: () => benchApi({ databaseUrl: DATABASE_URL, seconds: Number(process.env.BENCH_SECONDS ?? 10), rounds: Number(process.env.BENCH_ROUNDS ?? 3), connections: 50, ...(process.env.BENCH_PROFILE_DIR ? { profileDir: process.env.BENCH_PROFILE_DIR } : {}) }),
+};
+
+const resultsDir = new URL('./results/', import.meta.url);
+await mkdir(resultsDir, { recursive: true });
+for (const [name, run] of Object.entries(benchmarks)) {
+  if (only.length > 0 && !only.includes(name)) continue;
+  const result = await run();
+  const document = { ...(result as object), measuredAt: new Date().toISOString(), machine: { cpus: cpus().length, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version } };
+  await writeFile(new URL(`${name}.json`, resultsDir), JSON.stringify(document, null, 2) + '\n');
+  console.log(`${name}: ${JSON.stringify(result, (key, value: unknown) => (key === 'runs' ? undefined : value))}`);
+}
