@@ -178,6 +178,10 @@ export class TenantService {
     if (filters.status) void query.where('status', filters.status);
     if (filters.tier) void query.where('tier', filters.tier);
     if (filters.plan) void query.where('plan_id', filters.plan);
+    if (principal.kind === 'tenant') {
+      // Row-level security already limits the rows; the filter lets Postgres use the primary key.
+      void query.where('id', principal.tenantId);
+    }
     const rows = principal.kind === 'tenant' ? await this.db.readAsTenant(principal.tenantId, query) : await query;
     const page = rows.slice(0, filters.limit);
     const last = page.at(-1);
