@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import autocannon from 'autocannon';
 import { Database, TenantService } from '../control-plane/index.js';
@@ -21,6 +22,8 @@ interface Run {
   readonly p50Ms: number;
   readonly errors: number;
   readonly non2xx: number;
+  /** CPU time (user + system) the server process spent per request: steadier than req/s on a shared machine. */
+  readonly serverCpuUsPerRequest: number | null;
 }
 
 /**
@@ -57,10 +60,14 @@ export async function benchApi(options: ApiBenchOptions) {
           const url = `${server.url}/v1/tenants/${tenantId}`;
           const headers = { authorization: `Bearer ${token}` };
           await load(url, headers, options.connections, 3); // warm-up: JIT, pools, the JWKS fetch
-          const run = await load(url, headers, options.connections, options.seconds);
+          const cpuBefore = await server.cpuMs();
+          const measured = await load(url, headers, options.connections, options.seconds);
+          const cpuAfter = await server.cpuMs();
+          const requests = measured.requestsPerSecond * options.seconds;
+          const run = { ...measured, serverCpuUsPerRequest: cpuBefore === null || cpuAfter === null ? null : Math.round(((cpuAfter - cpuBefore) * 1000) / requests) };
           if (run.errors > 0 || run.non2xx > 0) throw new Error(`${kind} answered ${run.non2xx} non-2xx and ${run.errors} errors: the comparison would be meaningless.`);
           runs[kind].push(run);
-          process.stderr.write(`api bench round ${round + 1}/${options.rounds} ${kind}: ${run.requestsPerSecond.toFixed(0)} req/s, p99 ${run.p99Ms} ms\n`);
+          process.stderr.write(`api bench round ${round + 1}/${options.rounds} ${kind}: ${run.requestsPerSecond.toFixed(0)} req/s, p99 ${run.p99Ms} ms, server CPU ${run.serverCpuUsPerRequest ?? '?'} us/request\n`);
         } finally {
           server.stop();
         }
@@ -90,7 +97,14 @@ export async function benchApi(options: ApiBenchOptions) {
   }
 }
 
-async function startServer(args: Record<string, unknown>, profileDir?: string): Promise<{ url: string; stop(): void }> {
+interface BenchServer {
+  readonly url: string;
+  /** CPU milliseconds the process has used so far, from /proc (null where there is none). */
+  cpuMs(): Promise<number | null>;
+  stop(): void;
+}
+
+async function startServer(args: Record<string, unknown>, profileDir?: string): Promise<BenchServer> {
   const profiling = profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [];
   const child: ChildProcess = spawn(process.execPath, [...profiling, '--import', 'tsx', new URL('./api-server.ts', import.meta.url).pathname, JSON.stringify(args)], {
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -100,10 +114,22 @@ async function startServer(args: Record<string, unknown>, profileDir?: string): 
     lines.once('line', (line) => resolve((JSON.parse(line) as { url: string }).url));
     child.once('exit', (code) => reject(new Error(`bench server exited with ${code}`)));
   });
-  return { url, stop: () => child.kill('SIGTERM') };
+  const ticksPerSecond = 100; // USER_HZ on Linux
+  return {
+    url,
+    async cpuMs() {
+      try {
+        const fields = (await readFile(`/proc/${child.pid}/stat`, 'utf8')).split(') ')[1]?.split(' ') ?? [];
+        return ((Number(fields[11]) + Number(fields[12])) * 1000) / ticksPerSecond;
+      } catch {
+        return null;
+      }
+    },
+    stop: () => child.kill('SIGTERM'),
+  };
 }
 
-async function load(url: string, headers: Record<string, string>, connections: number, seconds: number): Promise<Run> {
+async function load(url: string, headers: Record<string, string>, connections: number, seconds: number): Promise<Omit<Run, 'serverCpuUsPerRequest'>> {
   const result = await autocannon({ url, connections, duration: seconds, headers });
   return {
     requestsPerSecond: result.requests.average,
@@ -121,7 +147,13 @@ function median(values: readonly number[]): number {
 }
 
 function summarize(runs: readonly Run[]) {
-  return { requestsPerSecond: Math.round(median(runs.map((r) => r.requestsPerSecond))), p50Ms: median(runs.map((r) => r.p50Ms)), p99Ms: median(runs.map((r) => r.p99Ms)) };
+  const cpu = runs.map((r) => r.serverCpuUsPerRequest).filter((v): v is number => v !== null);
+  return {
+    requestsPerSecond: Math.round(median(runs.map((r) => r.requestsPerSecond))),
+    p50Ms: median(runs.map((r) => r.p50Ms)),
+    p99Ms: median(runs.map((r) => r.p99Ms)),
+    serverCpuUsPerRequest: cpu.length > 0 ? median(cpu) : null,
+  };
 }
 
 function round3(value: number): number {

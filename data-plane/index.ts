@@ -1,2 +1,2 @@
-export { EVENT_TYPES, createEvent, dataSchemaOf } from './events.js';
-export type { EventDataByType, EventType, KitEvent, NewEvent } from './events.js';
+export { EVENT_TYPES, DATASCHEMA_PREFIX, MAX_EVENT_BYTES, PARSE_FAILURE_REASONS, JOB_STEPS, BILLING_METRICS, createEvent, parseEvent, dataSchemaOf, EventCatalogError, EventValidationError } from './events.js';
+export type { EventDataByType, EventInputByType, EventType, EventEnvelope, KitEvent, NewEvent, ParseResult, ParseSuccess, ParseFailure, ParseFailureReason, EventIssue, JobStep, BillingMetric, BillingUnit, DeepReadonly } from './events.js';
