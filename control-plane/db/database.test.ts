@@ -37,12 +37,19 @@ describe.each(BACKENDS)('row-level security on %s', (backend) => {
   });
 
   it('keeps the one-round-trip read inside the tenant too', async () => {
-    const all = await db.readAsTenant(tenantB, Tenant.query(db.knex));
+    const all = await db.readAsTenant(tenantB, db.prepareRead(Tenant.query(db.knex)), []);
     expect(all.map((t) => t.id)).toEqual([tenantB]);
-    const other = await db.readAsTenant(tenantB, Tenant.query(db.knex).findByIds([tenantA]));
-    expect(other).toEqual([]);
-    const users = await db.readAsTenant(tenantB, TenantUser.query(db.knex));
+    const byId = db.prepareRead(Tenant.query(db.knex).where('id', 'placeholder'));
+    expect(await db.readAsTenant(tenantB, byId, [tenantA])).toEqual([]);
+    expect((await db.readAsTenant(tenantB, byId, [tenantB])).map((t) => t.name)).toEqual(['tenant-b']);
+    const users = await db.readAsTenant(tenantB, db.prepareRead(TenantUser.query(db.knex)), []);
     expect(users.map((u) => u.email)).toEqual(['admin@tenant-b.test']);
+  });
+
+  it('quotes inlined values, so a value cannot become SQL', async () => {
+    const byName = db.prepareRead(Tenant.query(db.knex).where('name', 'placeholder'));
+    expect(await db.readAsTenant(tenantA, byName, ["tenant-a' OR '1'='1"])).toEqual([]);
+    await expect(db.readAsTenant(tenantA, byName, [])).rejects.toThrow(/takes 1 values/);
   });
 
   it('refuses a tenant-scoped write into another tenant', async () => {

@@ -4,7 +4,7 @@ import stringify from 'safe-stable-stringify';
 import type { z } from 'zod';
 import { PLANS, TierPolicyError, chooseTier, type TierDecision, type TierPolicyContext } from '../../tenant-tiers/index.js';
 import type { Principal } from '../auth/principal.js';
-import { isUniqueViolation, type Database } from '../db/database.js';
+import { isUniqueViolation, type Database, type PreparedRead } from '../db/database.js';
 import { ConflictError, ForbiddenError, IdempotencyMismatchError, NotFoundError, UnprocessableError, BadRequestError } from '../errors.js';
 import { recordStatusChange, transitionTenant } from './lifecycle.js';
 import { BillingRecord, IdempotencyKey, Plan, Subscription, Tenant, TenantStatusChange, TenantUser, TierChangeRequest, type TenantStatus } from './models/index.js';
@@ -38,12 +38,15 @@ export interface Registration {
  */
 export class TenantService {
   private readonly clock: () => Date;
+  /** The hot read of a tenant caller: `GET /v1/tenants/{id}`. */
+  private readonly tenantById: PreparedRead<Tenant>;
 
   constructor(
     private readonly db: Database,
     private readonly options: TenantServiceOptions = {},
   ) {
     this.clock = options.clock ?? (() => new Date());
+    this.tenantById = db.prepareRead(Tenant.query(db.knex).where('id', 'id'));
   }
 
   /** Makes the stored plan catalog match tenant-tiers' PLANS. */
@@ -163,8 +166,8 @@ export class TenantService {
   }
 
   async get(principal: Principal, tenantId: string): Promise<TenantView> {
-    const query = Tenant.query(this.db.knex).findByIds([tenantId]);
-    const [tenant] = principal.kind === 'tenant' ? await this.db.readAsTenant(principal.tenantId, query) : await query;
+    const [tenant] =
+      principal.kind === 'tenant' ? await this.db.readAsTenant(principal.tenantId, this.tenantById, [tenantId]) : await Tenant.query(this.db.knex).findByIds([tenantId]);
     if (!tenant) throw notFound(tenantId);
     return toTenantView(tenant);
   }
@@ -182,7 +185,7 @@ export class TenantService {
       // Row-level security already limits the rows; the filter lets Postgres use the primary key.
       void query.where('id', principal.tenantId);
     }
-    const rows = principal.kind === 'tenant' ? await this.db.readAsTenant(principal.tenantId, query) : await query;
+    const rows = principal.kind === 'tenant' ? await this.db.asTenant(principal.tenantId, async (trx) => await query.transacting(trx)) : await query;
     const page = rows.slice(0, filters.limit);
     const last = page.at(-1);
     const nextCursor = rows.length > filters.limit && last ? encodeCursor(last) : null;
