@@ -1,9 +1,7 @@
 import './private/quiet-aws-sdk-v2.js';
 
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { createServer as createHttpServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
+import { mkdir } from 'node:fs/promises';
+import { createServer as createHttpServer, type IncomingMessage, type RequestListener, type ServerResponse } from 'node:http';
 import path from 'node:path';
 
 import { Router } from 'cognito-local/lib/server/Router.js';
@@ -18,15 +16,26 @@ import { MessageDeliveryService } from 'cognito-local/lib/services/messageDelive
 import { otp } from 'cognito-local/lib/services/otp.js';
 import { JwtTokenGenerator, type TokenConfig } from 'cognito-local/lib/services/tokenGenerator.js';
 import { UserPoolServiceFactoryImpl } from 'cognito-local/lib/services/userPoolService.js';
-import { pino, type Logger } from 'pino';
+import type { Logger } from 'pino';
 
-import { LocalCloudError, LocalCloudStartError, LocalCloudValidationError } from './errors.js';
-
-/** The only address the local servers listen on: they are for this machine. */
-const HOST = '127.0.0.1';
+import { LocalCloudError, LocalCloudStartError } from './errors.js';
+import {
+  checkDataDir,
+  checkedPort,
+  closeServer,
+  HOST,
+  listenOn,
+  messageOf,
+  once,
+  removeDataDir,
+  serviceLogger,
+  temporaryDataDir,
+} from './private/server.js';
 
 /** The region cognito-local stamps on what it creates (pool ids are `local_...`, ARNs `arn:aws:cognito-idp:local:...`). */
 const LOCAL_REGION = 'local';
+
+const SERVICE = 'cognito-local';
 
 export interface LocalCognitoOptions {
   /**
@@ -70,25 +79,16 @@ type LambdaClient = ConstructorParameters<typeof LambdaService>[1];
  * logger given here instead.
  */
 export async function startLocalCognito(options: LocalCognitoOptions = {}): Promise<LocalCognito> {
-  const port = options.port ?? 0;
-  if (!Number.isInteger(port) || port < 0 || port > 65_535) {
-    throw new LocalCloudValidationError(
-      `startLocalCognito: port must be an integer from 0 to 65535, received ${JSON.stringify(port)}. Pass 0 (or leave it out) to take any free port.`,
-    );
-  }
-  if (options.dataDir !== undefined && options.dataDir.trim() === '') {
-    throw new LocalCloudValidationError(
-      'startLocalCognito: dataDir is empty. Pass a folder path (for example `.data/cognito`), or leave dataDir out for a temporary folder.',
-    );
-  }
+  const port = checkedPort('startLocalCognito', options.port);
+  checkDataDir('startLocalCognito', options.dataDir, '.data/cognito', 'for a temporary folder');
 
   const ownsDataDir = options.dataDir === undefined;
-  const dataDir = options.dataDir ?? (await mkdtemp(path.join(tmpdir(), 'saas-kit-cognito-')));
+  const dataDir = options.dataDir ?? (await temporaryDataDir('cognito'));
   try {
-    return await listen(dataDir, ownsDataDir, port, cognitoLogger(options.logger));
+    return await listen(dataDir, ownsDataDir, port, serviceLogger(options.logger, SERVICE));
   } catch (error) {
     if (ownsDataDir) {
-      await rm(dataDir, { recursive: true, force: true });
+      await removeDataDir(dataDir);
     }
     throw error;
   }
@@ -115,38 +115,21 @@ async function listen(dataDir: string, ownsDataDir: boolean, port: number, logge
       application(request, response);
     }
   });
-  try {
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, HOST, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
-  } catch (error) {
-    throw new LocalCloudStartError(
-      `cognito-local could not listen on ${HOST}:${port}: ${messageOf(error)}. Pass another port, or port 0 for any free one.`,
-      { cause: error },
-    );
-  }
-
-  endpoint = `http://${HOST}:${(server.address() as AddressInfo).port}`;
+  endpoint = await listenOn(server, port, SERVICE);
   tokenConfig.IssuerDomain = endpoint;
   logger.debug({ endpoint, dataDir }, 'cognito-local started');
 
-  let stopped: Promise<void> | undefined;
   return {
     endpoint,
     region: LOCAL_REGION,
     dataDir,
-    stop: () => {
-      stopped ??= closeServer(server).then(async () => {
+    stop: once(() =>
+      closeServer(server, SERVICE).then(async () => {
         if (ownsDataDir) {
-          await rm(dataDir, { recursive: true, force: true });
+          await removeDataDir(dataDir);
         }
-      });
-      return stopped;
-    },
+      }),
+    ),
   };
 }
 
@@ -218,24 +201,4 @@ function serveOpenIdConfiguration(endpoint: string, request: IncomingMessage, re
     }),
   );
   return true;
-}
-
-function cognitoLogger(logger: Logger | undefined): Logger {
-  if (logger === undefined) {
-    return pino({ level: 'silent' });
-  }
-  const level = logger.levelVal >= (logger.levels.values.warn ?? 40) ? logger.level : 'warn';
-  return logger.child({ service: 'cognito-local' }, { level });
-}
-
-function closeServer(server: Server): Promise<void> {
-  return new Promise((resolve, reject) => {
-    server.close((error) => (error ? reject(new LocalCloudError(`cognito-local did not stop cleanly: ${error.message}`, { cause: error })) : resolve()));
-    // The SDK keeps connections alive; close() alone would wait for them to time out.
-    server.closeAllConnections();
-  });
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

@@ -1,5 +1,6 @@
 import { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
 
+import { localCognitoClientConfig } from '../client-config.js';
 import { LocalCloudError, LocalCloudServiceError, LocalCloudValidationError } from '../errors.js';
 
 /** Where a Cognito user-pool API answers: a local cognito-local, or AWS itself. */
@@ -33,11 +34,7 @@ export function checkedEndpoint(cognito: CognitoEndpoint, caller: string): Cogni
 
 /** Runs `use` with a client for the endpoint (dummy credentials: cognito-local does not check signatures), then frees its sockets. */
 export async function withCognitoClient<T>(cognito: CognitoEndpoint, use: (client: CognitoIdentityProviderClient) => Promise<T>): Promise<T> {
-  const client = new CognitoIdentityProviderClient({
-    endpoint: cognito.endpoint,
-    region: cognito.region,
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-  });
+  const client = new CognitoIdentityProviderClient(localCognitoClientConfig(cognito));
   try {
     return await use(client);
   } finally {
