@@ -1,23 +1,9 @@
-import type { Server } from 'node:http';
 import path from 'node:path';
 
 import type { Logger } from 'pino';
 
-import { LocalCloudStartError } from './errors.js';
-import { probeLevelDb } from './private/leveldb.js';
-import { requireFromKit } from './private/require.js';
-import {
-  checkDataDir,
-  checkedMs,
-  checkedPort,
-  claimDataDir,
-  closeServer,
-  listenOn,
-  LOCAL_AWS_REGION,
-  messageOf,
-  once,
-  serviceLogger,
-} from './private/server.js';
+import { startLevelDbServer } from './private/leveldb.js';
+import { checkDataDir, checkedMs, checkedPort, LOCAL_AWS_REGION, serviceLogger } from './private/server.js';
 
 export interface LocalDynamoDbOptions {
   /**
@@ -57,14 +43,7 @@ export interface LocalDynamoDb {
   stop(): Promise<void>;
 }
 
-interface DynaliteOptions {
-  readonly path?: string;
-  readonly createTableMs: number;
-  readonly deleteTableMs: number;
-  readonly updateTableMs: number;
-}
-
-const SERVICE = 'dynalite';
+const SERVICE = 'dynalite' as const;
 
 /** Starts dynalite in this process, on 127.0.0.1: in memory, or in a LevelDB folder when `dataDir` is given. */
 export async function startLocalDynamoDb(options: LocalDynamoDbOptions = {}): Promise<LocalDynamoDb> {
@@ -75,44 +54,14 @@ export async function startLocalDynamoDb(options: LocalDynamoDbOptions = {}): Pr
   const logger = serviceLogger(options.logger, SERVICE);
   const dataDir = options.dataDir === undefined ? undefined : path.resolve(options.dataDir);
 
-  const release = dataDir === undefined ? () => undefined : claimDataDir(caller, dataDir);
-  try {
-    if (dataDir !== undefined) {
-      await probeLevelDb(dataDir, 'level', 'dynalite', SERVICE);
-    }
-    const server = createDynalite({
-      ...(dataDir === undefined ? {} : { path: dataDir }),
-      createTableMs: transitionMs,
-      deleteTableMs: transitionMs,
-      updateTableMs: transitionMs,
-    });
-    let endpoint: string;
-    try {
-      endpoint = await listenOn(server, port, SERVICE);
-    } catch (error) {
-      await closeServer(server, SERVICE).catch(() => undefined);
-      throw error;
-    }
-    logger.debug({ endpoint, dataDir }, 'dynalite started');
-    return {
-      endpoint,
-      region: LOCAL_AWS_REGION,
-      dataDir,
-      stop: once(() => closeServer(server, SERVICE).finally(release)),
-    };
-  } catch (error) {
-    release();
-    throw error;
-  }
-}
-
-function createDynalite(options: DynaliteOptions): Server {
-  try {
-    const dynalite = requireFromKit('dynalite') as (options: DynaliteOptions) => Server;
-    return dynalite(options);
-  } catch (error) {
-    throw new LocalCloudStartError(`dynalite could not be created: ${messageOf(error)}. Check that the dynalite package is installed (npm ci).`, {
-      cause: error,
-    });
-  }
+  const { endpoint, stop } = await startLevelDbServer({
+    caller,
+    service: SERVICE,
+    binding: 'level',
+    dataDir,
+    port,
+    logger,
+    options: { createTableMs: transitionMs, deleteTableMs: transitionMs, updateTableMs: transitionMs },
+  });
+  return { endpoint, region: LOCAL_AWS_REGION, dataDir, stop };
 }

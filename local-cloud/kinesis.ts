@@ -1,23 +1,10 @@
 import path from 'node:path';
-import type { Server } from 'node:http';
 
 import type { Logger } from 'pino';
 
-import { LocalCloudStartError, LocalCloudValidationError } from './errors.js';
-import { probeLevelDb } from './private/leveldb.js';
-import { requireFromKit } from './private/require.js';
-import {
-  checkDataDir,
-  checkedMs,
-  checkedPort,
-  claimDataDir,
-  closeServer,
-  listenOn,
-  LOCAL_AWS_REGION,
-  messageOf,
-  once,
-  serviceLogger,
-} from './private/server.js';
+import { LocalCloudValidationError } from './errors.js';
+import { startLevelDbServer } from './private/leveldb.js';
+import { checkDataDir, checkedMs, checkedPort, LOCAL_AWS_REGION, serviceLogger } from './private/server.js';
 
 export interface LocalKinesisOptions {
   /**
@@ -63,15 +50,7 @@ export interface LocalKinesis {
   stop(): Promise<void>;
 }
 
-interface KinesaliteOptions {
-  readonly path?: string;
-  readonly createStreamMs: number;
-  readonly deleteStreamMs: number;
-  readonly updateStreamMs: number;
-  readonly shardLimit: number;
-}
-
-const SERVICE = 'kinesalite';
+const SERVICE = 'kinesalite' as const;
 
 /**
  * Starts kinesalite in this process, on 127.0.0.1: in memory, or in a LevelDB folder when `dataDir` is given.
@@ -93,45 +72,14 @@ export async function startLocalKinesis(options: LocalKinesisOptions = {}): Prom
   const logger = serviceLogger(options.logger, SERVICE);
   const dataDir = options.dataDir === undefined ? undefined : path.resolve(options.dataDir);
 
-  const release = dataDir === undefined ? () => undefined : claimDataDir(caller, dataDir);
-  try {
-    if (dataDir !== undefined) {
-      await probeLevelDb(dataDir, 'leveldown', 'kinesalite', SERVICE);
-    }
-    const server = createKinesalite({
-      ...(dataDir === undefined ? {} : { path: dataDir }),
-      createStreamMs: transitionMs,
-      deleteStreamMs: transitionMs,
-      updateStreamMs: transitionMs,
-      shardLimit,
-    });
-    let endpoint: string;
-    try {
-      endpoint = await listenOn(server, port, SERVICE);
-    } catch (error) {
-      await closeServer(server, SERVICE).catch(() => undefined);
-      throw error;
-    }
-    logger.debug({ endpoint, dataDir }, 'kinesalite started');
-    return {
-      endpoint,
-      region: LOCAL_AWS_REGION,
-      dataDir,
-      stop: once(() => closeServer(server, SERVICE).finally(release)),
-    };
-  } catch (error) {
-    release();
-    throw error;
-  }
-}
-
-function createKinesalite(options: KinesaliteOptions): Server {
-  try {
-    const kinesalite = requireFromKit('kinesalite') as (options: KinesaliteOptions) => Server;
-    return kinesalite(options);
-  } catch (error) {
-    throw new LocalCloudStartError(`kinesalite could not be created: ${messageOf(error)}. Check that the kinesalite package is installed (npm ci).`, {
-      cause: error,
-    });
-  }
+  const { endpoint, stop } = await startLevelDbServer({
+    caller,
+    service: SERVICE,
+    binding: 'leveldown',
+    dataDir,
+    port,
+    logger,
+    options: { createStreamMs: transitionMs, deleteStreamMs: transitionMs, updateStreamMs: transitionMs, shardLimit },
+  });
+  return { endpoint, region: LOCAL_AWS_REGION, dataDir, stop };
 }
