@@ -5,3 +5,4 @@ export { Database, TENANT_SCOPE_ROLE, TENANT_SETTING, type DatabaseOptions, type
 export * from './errors.js';
 export { createApp, type TenantManagerDeps } from './tenant-manager/app.js';
 export { TenantService, type TenantServiceOptions } from './tenant-manager/tenant-service.js';
+export { OutboxRelay, OutboxRelayError, type OutboxRelayProps, type RelayRound } from './outbox-relay/outbox-relay.js';
