@@ -13,6 +13,11 @@ const Env = z.object({
   SAAS_KIT_SHARED_REGION: z.string().default('us-east-1'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   LOCAL_COGNITO_PORT: z.coerce.number().int().min(0).max(65_535).default(9229),
+  LOCAL_KINESIS_PORT: z.coerce.number().int().min(0).max(65_535).default(4567),
+  LOCAL_DYNAMODB_PORT: z.coerce.number().int().min(0).max(65_535).default(4568),
+  LOCAL_S3_PORT: z.coerce.number().int().min(0).max(65_535).default(4569),
+  TELEMETRY_STREAM: z.string().regex(/^[a-zA-Z0-9_.-]{1,128}$/, 'a Kinesis stream name').default('saas-kit-events'),
+  ANALYTICS_BUCKET: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'an S3 bucket name').default('saas-kit-analytics'),
   // Set all three to verify tokens of a real Cognito user pool instead of the local one.
   COGNITO_USER_POOL_ID: z.string().optional(),
   COGNITO_CLIENT_ID: z.string().optional(),
@@ -44,10 +49,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): KitConfig {
       dataDir: e.SAAS_KIT_DATA_DIR,
       ...(e.DATABASE_URL ? { databaseUrl: e.DATABASE_URL } : {}),
       sharedRegion: e.SAAS_KIT_SHARED_REGION,
-      auth:
-        issuer && e.COGNITO_CLIENT_ID
-          ? { mode: 'cognito', issuer, jwksUrl: `${issuer}/.well-known/jwks.json`, audience: e.COGNITO_CLIENT_ID }
-          : { mode: 'local', localCognitoPort: e.LOCAL_COGNITO_PORT },
+      telemetry: { streamName: e.TELEMETRY_STREAM, bucket: e.ANALYTICS_BUCKET },
+      cloud:
+        issuer && e.COGNITO_CLIENT_ID && e.AWS_REGION
+          ? { mode: 'aws', region: e.AWS_REGION, issuer, jwksUrl: `${issuer}/.well-known/jwks.json`, audience: e.COGNITO_CLIENT_ID }
+          : { mode: 'local', ports: { cognito: e.LOCAL_COGNITO_PORT, kinesis: e.LOCAL_KINESIS_PORT, dynamoDb: e.LOCAL_DYNAMODB_PORT, s3: e.LOCAL_S3_PORT } },
     },
   };
 }

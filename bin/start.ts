@@ -3,8 +3,10 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { writeFile, mkdir } from 'node:fs/promises';
 import type { Logger } from 'pino';
-import { Database, TenantService, createApp, createTokenVerifier, type TokenVerifierOptions } from '../control-plane/index.js';
-import { ensureKitUserPool, startLocalCognito, type LocalCognito } from '../local-cloud/index.js';
+import { CreateStreamCommand, DescribeStreamCommand, KinesisClient, ResourceInUseException } from '@aws-sdk/client-kinesis';
+import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import { Database, OutboxRelay, TenantService, createApp, createTokenVerifier, type TokenVerifierOptions } from '../control-plane/index.js';
+import { ensureKitUserPool, localKinesisClientConfig, localS3ClientConfig, startLocalCloud, type LocalCloud, type LocalCloudPorts } from '../local-cloud/index.js';
 
 export interface ControlPlaneConfig {
   readonly host: string;
@@ -15,13 +17,22 @@ export interface ControlPlaneConfig {
   readonly databaseUrl?: string;
   /** The region of the shared EKS cluster, for the tier policy. */
   readonly sharedRegion: string;
-  /** `local`: start cognito-local on `localCognitoPort`; otherwise verify tokens of this Cognito pool. */
-  readonly auth: { readonly mode: 'local'; readonly localCognitoPort: number } | ({ readonly mode: 'cognito' } & Pick<TokenVerifierOptions, 'jwksUrl' | 'issuer' | 'audience'>);
+  /** The central telemetry stream every component puts its events on, and the bucket of the aggregates. */
+  readonly telemetry: { readonly streamName: string; readonly bucket: string };
+  /**
+   * `local`: start the local cloud (Cognito, Kinesis, S3, DynamoDB) in this process, on these ports (0: any),
+   * and create the stream and bucket. `aws`: use the real services of `region`, and verify tokens of this
+   * Cognito pool; the stream and bucket come from the CDK stacks.
+   */
+  readonly cloud: { readonly mode: 'local'; readonly ports: Required<LocalCloudPorts> } | ({ readonly mode: 'aws'; readonly region: string } & Pick<TokenVerifierOptions, 'jwksUrl' | 'issuer' | 'audience'>);
 }
 
-/** What `saas-kit token` reads to reach the local Cognito of a running kit. */
+/** What `saas-kit token` (and any other local client) reads to reach the services of a running kit. */
 export interface LocalEndpoints {
   readonly cognito: { readonly endpoint: string; readonly region: string };
+  readonly kinesis: { readonly endpoint: string; readonly region: string; readonly streamName: string };
+  readonly s3: { readonly endpoint: string; readonly region: string; readonly bucket: string };
+  readonly dynamoDb: { readonly endpoint: string; readonly region: string };
   readonly userPool: { readonly userPoolId: string; readonly clientId: string; readonly issuer: string; readonly jwksUrl: string };
   readonly api: string;
 }
@@ -34,47 +45,93 @@ export interface RunningControlPlane {
   close(): Promise<void>;
 }
 
-/** Starts what `npm start` runs at this stage: the local cloud, the migrated database, the Tenant Manager. */
+/**
+ * Starts what `npm start` runs: the local cloud (or the AWS clients), the migrated database, the Tenant
+ * Manager, and the outbox relay that puts the control plane's events on the telemetry stream.
+ */
 export async function startControlPlane(config: ControlPlaneConfig, logger: Logger): Promise<RunningControlPlane> {
-  let cognito: LocalCognito | undefined;
-  let verifierOptions: Pick<TokenVerifierOptions, 'jwksUrl' | 'issuer' | 'audience'>;
-  let pool: LocalEndpoints['userPool'] | undefined;
-  if (config.auth.mode === 'local') {
-    cognito = await startLocalCognito({ dataDir: join(config.dataDir, 'cognito'), port: config.auth.localCognitoPort, logger });
-    pool = await ensureKitUserPool(cognito);
-    verifierOptions = { jwksUrl: pool.jwksUrl, issuer: pool.issuer, audience: pool.clientId };
-    logger.info({ endpoint: cognito.endpoint, userPoolId: pool.userPoolId }, 'local Cognito ready');
-  } else {
-    verifierOptions = config.auth;
-  }
+  const stopping: (() => Promise<void>)[] = [];
+  const stopAll = async () => {
+    for (const stop of stopping.reverse()) await stop();
+  };
+  try {
+    let cloud: LocalCloud | undefined;
+    let verifierOptions: Pick<TokenVerifierOptions, 'jwksUrl' | 'issuer' | 'audience'>;
+    let pool: LocalEndpoints['userPool'] | undefined;
+    let kinesis: KinesisClient;
+    let s3: S3Client;
+    if (config.cloud.mode === 'local') {
+      cloud = await startLocalCloud({ dataDir: config.dataDir, ports: config.cloud.ports, logger });
+      stopping.push(() => (cloud as LocalCloud).stop());
+      pool = await ensureKitUserPool(cloud.cognito);
+      verifierOptions = { jwksUrl: pool.jwksUrl, issuer: pool.issuer, audience: pool.clientId };
+      kinesis = new KinesisClient(localKinesisClientConfig(cloud.kinesis));
+      s3 = new S3Client(localS3ClientConfig(cloud.s3));
+      await ensureTelemetryResources(kinesis, s3, config.telemetry);
+      logger.info({ cognito: cloud.cognito.endpoint, kinesis: cloud.kinesis.endpoint, s3: cloud.s3.endpoint, dynamoDb: cloud.dynamoDb.endpoint, userPoolId: pool.userPoolId }, 'local cloud ready');
+    } else {
+      verifierOptions = config.cloud;
+      kinesis = new KinesisClient({ region: config.cloud.region });
+      s3 = new S3Client({ region: config.cloud.region });
+    }
+    stopping.push(() => {
+      kinesis.destroy();
+      s3.destroy();
+      return Promise.resolve();
+    });
 
-  const db = new Database(config.databaseUrl ? { url: config.databaseUrl } : { pgliteDataDir: join(config.dataDir, 'pglite') });
-  await db.migrate();
-  await new TenantService(db).syncPlans();
-  logger.info({ database: db.dialect }, 'database migrated');
+    const db = new Database(config.databaseUrl ? { url: config.databaseUrl } : { pgliteDataDir: join(config.dataDir, 'pglite') });
+    stopping.push(() => db.destroy());
+    await db.migrate();
+    await new TenantService(db).syncPlans();
+    logger.info({ database: db.dialect }, 'database migrated');
 
-  const app = createApp({ db, verifier: createTokenVerifier(verifierOptions), logger, service: { tierPolicy: { sharedRegion: config.sharedRegion } } });
-  const server = await new Promise<Server>((resolve, reject) => {
-    const listening = app.listen(config.port, config.host, () => resolve(listening)).once('error', reject);
-  });
-  const address = server.address() as AddressInfo;
-  const url = `http://${config.host}:${address.port}`;
+    const relay = new OutboxRelay({ db, kinesis, streamName: config.telemetry.streamName, logger: logger.child({ component: 'outbox-relay' }) });
+    relay.start();
+    stopping.push(() => relay.stop());
 
-  let localEndpoints: LocalEndpoints | undefined;
-  if (cognito && pool) {
-    localEndpoints = { cognito: { endpoint: cognito.endpoint, region: cognito.region }, userPool: pool, api: url };
-    await mkdir(config.dataDir, { recursive: true });
-    await writeFile(join(config.dataDir, LOCAL_ENDPOINTS_FILE), JSON.stringify(localEndpoints, null, 2));
-  }
-
-  return {
-    url,
-    ...(localEndpoints ? { localEndpoints } : {}),
-    async close() {
+    const app = createApp({ db, verifier: createTokenVerifier(verifierOptions), logger, service: { tierPolicy: { sharedRegion: config.sharedRegion } } });
+    const server = await new Promise<Server>((resolve, reject) => {
+      const listening = app.listen(config.port, config.host, () => resolve(listening)).once('error', reject);
+    });
+    stopping.push(async () => {
       await new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
-      await db.destroy();
-      await cognito?.stop();
-    },
-  };
+    });
+    const address = server.address() as AddressInfo;
+    const url = `http://${config.host}:${address.port}`;
+
+    let localEndpoints: LocalEndpoints | undefined;
+    if (cloud && pool) {
+      localEndpoints = {
+        cognito: { endpoint: cloud.cognito.endpoint, region: cloud.cognito.region },
+        kinesis: { endpoint: cloud.kinesis.endpoint, region: cloud.kinesis.region, streamName: config.telemetry.streamName },
+        s3: { endpoint: cloud.s3.endpoint, region: cloud.s3.region, bucket: config.telemetry.bucket },
+        dynamoDb: { endpoint: cloud.dynamoDb.endpoint, region: cloud.dynamoDb.region },
+        userPool: pool,
+        api: url,
+      };
+      await mkdir(config.dataDir, { recursive: true });
+      await writeFile(join(config.dataDir, LOCAL_ENDPOINTS_FILE), JSON.stringify(localEndpoints, null, 2));
+    }
+
+    return { url, ...(localEndpoints ? { localEndpoints } : {}), close: stopAll };
+  } catch (error) {
+    await stopAll().catch((stopError: unknown) => logger.error({ err: stopError }, 'could not stop what had started'));
+    throw error;
+  }
+}
+
+/** The local cloud starts empty: the stream and the bucket the CDK stacks make on AWS are made here. */
+async function ensureTelemetryResources(kinesis: KinesisClient, s3: S3Client, telemetry: ControlPlaneConfig['telemetry']): Promise<void> {
+  try {
+    await kinesis.send(new CreateStreamCommand({ StreamName: telemetry.streamName, ShardCount: 2 }));
+  } catch (error) {
+    if (!(error instanceof ResourceInUseException)) throw error;
+  }
+  while ((await kinesis.send(new DescribeStreamCommand({ StreamName: telemetry.streamName }))).StreamDescription?.StreamStatus !== 'ACTIVE') {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  // CreateBucket of a bucket one already owns succeeds (us-east-1 semantics, which s3rver follows).
+  await s3.send(new CreateBucketCommand({ Bucket: telemetry.bucket }));
 }

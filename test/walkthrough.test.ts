@@ -3,9 +3,11 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { GetRecordsCommand, GetShardIteratorCommand, KinesisClient, ListShardsCommand } from '@aws-sdk/client-kinesis';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startControlPlane, type RunningControlPlane } from '../bin/start.js';
+import { localKinesisClientConfig } from '../local-cloud/index.js';
 
 const run = promisify(execFile);
 
@@ -31,7 +33,14 @@ describe('the README walk-through', () => {
   beforeAll(async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'saas-kit-walkthrough-'));
     kit = await startControlPlane(
-      { host: '127.0.0.1', port: 0, dataDir, sharedRegion: 'us-east-1', auth: { mode: 'local', localCognitoPort: 0 } },
+      {
+        host: '127.0.0.1',
+        port: 0,
+        dataDir,
+        sharedRegion: 'us-east-1',
+        telemetry: { streamName: 'saas-kit-events', bucket: 'saas-kit-analytics' },
+        cloud: { mode: 'local', ports: { cognito: 0, kinesis: 0, dynamoDb: 0, s3: 0 } },
+      },
       pino({ level: 'silent' }),
     );
   });
@@ -58,6 +67,28 @@ describe('the README walk-through', () => {
     expect(status).toMatchObject({ status: 200, body: { id: registered.body.id, status: 'PENDING' } });
     const history = await call('GET', `/v1/tenants/${registered.body.id as string}/history`, admin);
     expect(history.body.items).toEqual([expect.objectContaining({ from: null, to: 'PENDING' })]);
+  });
+
+  it("puts the control plane's events on the telemetry stream", async () => {
+    const endpoints = kit.localEndpoints;
+    if (!endpoints) throw new Error('the local kit writes its endpoints');
+    const kinesis = new KinesisClient(localKinesisClientConfig(endpoints.kinesis));
+    try {
+      const types = new Set<string>();
+      // The outbox relay runs in the background: wait until the registration's events arrived.
+      for (let attempt = 0; attempt < 100 && !types.has('tenant.registered'); attempt++) {
+        const shards = await kinesis.send(new ListShardsCommand({ StreamName: endpoints.kinesis.streamName }));
+        for (const shard of shards.Shards ?? []) {
+          const start = await kinesis.send(new GetShardIteratorCommand({ StreamName: endpoints.kinesis.streamName, ShardId: shard.ShardId, ShardIteratorType: 'TRIM_HORIZON' }));
+          const page = await kinesis.send(new GetRecordsCommand({ ShardIterator: start.ShardIterator }));
+          for (const record of page.Records ?? []) types.add((JSON.parse(Buffer.from(record.Data ?? []).toString('utf8')) as { type: string }).type);
+        }
+        if (!types.has('tenant.registered')) await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      expect([...types]).toEqual(expect.arrayContaining(['tenant.registered', 'tenant.status_changed', 'user.created']));
+    } finally {
+      kinesis.destroy();
+    }
   });
 
   it('tells the user to start the kit when no kit is running', async () => {
