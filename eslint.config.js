@@ -18,6 +18,9 @@ const modules = {
   test: ['tenant-tiers', 'k8s', 'data-plane', 'ml', 'local-cloud', 'control-plane', 'dashboards', 'bin'],
 };
 
+/** The files of a module that other modules may import. */
+const PUBLIC_ENTRIES = ['index.ts', 'infra/index.ts'];
+
 /**
  * The boundary rule's options. `extra` names modules every module may also import: tests and
  * their fixtures may use the local cloud, which the code under test may not.
@@ -27,9 +30,10 @@ function dependencyPolicies(extra) {
     default: 'allow',
     policies: Object.entries(modules).flatMap(([name, allowed]) => [
       { from: { element: { type: name } }, disallow: { to: { element: { types: { noneOf: [name, ...allowed, ...extra] } } } } },
-      // Another module's internals are private: only its index.ts is public. (bin/ is no
-      // module: its files are entry points, which end-to-end tests may start.)
-      { from: { element: { type: name } }, disallow: { to: { element: { types: { noneOf: [name, 'bin'] }, internalPath: '!index.ts' } } } },
+      // Another module's internals are private: only its index.ts is public, and infra/index.ts for its
+      // CDK constructs (apart, so runtime code never loads aws-cdk-lib). bin/ is no module: its files
+      // are entry points, which end-to-end tests may start.
+      { from: { element: { type: name } }, disallow: { to: { element: { types: { noneOf: [name, 'bin'] }, internalPath: `!(${PUBLIC_ENTRIES.join('|')})` } } } },
     ]),
   };
 }

@@ -9,3 +9,18 @@ export {
   KinesisUndeliveredError,
 } from './kinesis-producer.js';
 export type { KinesisFailureHandler, KinesisProducerProps, KinesisProducerStats, KinesisRecord, KinesisRecordFailure } from './kinesis-producer.js';
+export { JOBS_TABLE, OUTBOX_SHARDS, createJobsTable, jobsTableDefinition } from './jobs/table.js';
+export { JOB_STATUSES, JOB_TRANSITIONS, TERMINAL_JOB_STATUSES, TENANT_NODE_LABEL, isTerminal, placementFor } from './jobs/model.js';
+export type { DataObject, Dataset, Job, JobPlacement, JobStatus, JobUsage, Page } from './jobs/model.js';
+export { JobRepository, MAX_DATASET_OBJECTS, checkSteps } from './jobs/repository.js';
+export type { FinishOutcome, JobRepositoryProps, ListJobsOptions, SubmitJobInput } from './jobs/repository.js';
+export { JobOutboxRelay } from './jobs/job-outbox-relay.js';
+export type { JobOutboxPass, JobOutboxRelayProps, JobOutboxRelayStats } from './jobs/job-outbox-relay.js';
+export { IdempotencyKeyReusedError, JobConflictError, JobLeaseLostError, JobStoreError, JobStoreNotFoundError, JobStoreValidationError } from './jobs/errors.js';
+export { JobExecutor } from './executor/executor.js';
+export type { JobExecutorProps, JobExecutorStats } from './executor/executor.js';
+export { EXECUTOR_EVENT_SOURCE, runExecutor } from './executor/main.js';
+export type { ExecutorConfig, RunningExecutor } from './executor/main.js';
+export { STEP_PROFILES, STEP_STARTUP_MS, planJob } from './executor/simulation.js';
+export type { JobSpec, StepPlan, StepProfile } from './executor/simulation.js';
+export { JobExecutorError, JobExecutorValidationError } from './executor/errors.js';

@@ -1,0 +1,71 @@
+/** Early checks of tenant stack input (convention 4): each failure names the field, the value and the fix. */
+import { TIERS, isTierName } from '../tiers.js';
+import { TenantStackInputError } from './errors.js';
+import { TENANT_NAME_PATTERN, runsOwnDataPlane } from './naming.js';
+import type { TenantInfrastructureProps } from './tenant-infrastructure.js';
+
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+const ACCOUNT_ID = /^\d{12}$/;
+const REGION = /^[a-z]{2}(-[a-z]+)+-\d$/;
+const TENANT_ID = /^[A-Za-z0-9][A-Za-z0-9-]{0,62}$/;
+const STREAM_ARN = /^arn:aws[a-z-]*:kinesis:[a-z0-9-]+:\d{12}:stream\/[A-Za-z0-9_.-]{1,128}$/;
+const KMS_KEY_ARN = /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[A-Za-z0-9-]+$/;
+const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/;
+const SUBNET_ID = /^subnet-[0-9a-f]{8,17}$/;
+const CLUSTER_NAME = /^[0-9A-Za-z][A-Za-z0-9_-]{0,99}$/;
+// S3 bucket naming rules, without the dotted names that break virtual-hosted TLS.
+const BUCKET_NAME = /^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/;
+
+function check(ok: boolean, field: string, received: unknown, fix: string): void {
+  if (!ok) throw new TenantStackInputError(field, received, fix);
+}
+
+function matches(pattern: RegExp, value: unknown): boolean {
+  return typeof value === 'string' && pattern.test(value);
+}
+
+/** Throws a `TenantStackInputError` for the first thing wrong in `props`. */
+export function validateTenantInfrastructureProps(props: TenantInfrastructureProps): void {
+  check(isTierName(props.tier), 'tier', props.tier, `must be one of ${Object.keys(TIERS).join(', ')}`);
+  check(matches(TENANT_NAME_PATTERN, props.tenantName), 'tenantName', props.tenantName, 'must be 3-40 characters of a-z, 0-9 and -, starting with a letter and ending with a letter or digit');
+  check(matches(TENANT_ID, props.tenantId), 'tenantId', props.tenantId, 'must be the tenant id (letters, digits and -, at most 63 characters), e.g. its uuid');
+  if (props.namespace !== undefined) {
+    check(matches(DNS_LABEL, props.namespace), 'namespace', props.namespace, 'must be a DNS label of at most 63 characters (a-z, 0-9, -)');
+  }
+  if (props.serviceAccountName !== undefined) {
+    check(matches(DNS_LABEL, props.serviceAccountName), 'serviceAccountName', props.serviceAccountName, 'must be a DNS label of at most 63 characters (a-z, 0-9, -)');
+  }
+  check(matches(STREAM_ARN, props.eventStream?.streamArn), 'eventStream.streamArn', props.eventStream?.streamArn, 'must be the central Kinesis stream ARN, arn:aws:kinesis:<region>:<account>:stream/<name>');
+  if (props.eventStream.encryptionKeyArn !== undefined) {
+    check(matches(KMS_KEY_ARN, props.eventStream.encryptionKeyArn), 'eventStream.encryptionKeyArn', props.eventStream.encryptionKeyArn, 'must be a KMS key ARN, arn:aws:kms:<region>:<account>:key/<id>, or be left out when the stream uses no customer managed key');
+  }
+
+  if (runsOwnDataPlane(props.tier)) {
+    // Own account: nothing of the platform's cluster or bucket is used, so nothing of it may be passed by mistake.
+    check(props.sharedCluster === undefined, 'sharedCluster', props.sharedCluster, `must be left out for tier ${props.tier}: its tenant runs its own cluster`);
+    check(props.dataBucketName === undefined, 'dataBucketName', props.dataBucketName, `must be left out for tier ${props.tier}: its tenant gets its own bucket`);
+    if (props.kubernetesVersion !== undefined) {
+      check(matches(/^1\.\d{2}$/, props.kubernetesVersion), 'kubernetesVersion', props.kubernetesVersion, 'must be an EKS Kubernetes version such as 1.33');
+    }
+    return;
+  }
+  const cluster = props.sharedCluster;
+  check(cluster !== undefined, 'sharedCluster', cluster, `is required for tier ${props.tier}: pass the shared cluster's name, node role ARN and subnet ids`);
+  if (cluster === undefined) return;
+  check(matches(CLUSTER_NAME, cluster.clusterName), 'sharedCluster.clusterName', cluster.clusterName, 'must be the EKS cluster name (letters, digits, - and _, at most 100)');
+  check(matches(ROLE_ARN, cluster.nodeRoleArn), 'sharedCluster.nodeRoleArn', cluster.nodeRoleArn, 'must be the ARN of the IAM role of the cluster nodes, arn:aws:iam::<account>:role/<name>');
+  check(Array.isArray(cluster.subnetIds) && cluster.subnetIds.length > 0, 'sharedCluster.subnetIds', cluster.subnetIds, 'must list at least one private subnet id of the cluster');
+  cluster.subnetIds.forEach((id, i) => check(matches(SUBNET_ID, id), `sharedCluster.subnetIds.${i}`, id, 'must be a subnet id, subnet-<hex>'));
+  check(matches(BUCKET_NAME, props.dataBucketName), 'dataBucketName', props.dataBucketName, `is required for tier ${props.tier}: the platform data bucket holding tenants/<tenantId>/ (3-63 characters, a-z, 0-9, -)`);
+  check(props.kubernetesVersion === undefined, 'kubernetesVersion', props.kubernetesVersion, `must be left out for tier ${props.tier}: the shared cluster's version is the platform's`);
+}
+
+/** Checks a stack environment: the account a tenant stack deploys into and its region. */
+export function validateEnvironment(account: unknown, region: unknown, ownAccount: boolean): void {
+  if (ownAccount) {
+    check(matches(ACCOUNT_ID, account), 'account', account, "must be the tenant's own 12-digit AWS account id: this tier deploys into it");
+  } else if (account !== undefined) {
+    check(matches(ACCOUNT_ID, account), 'account', account, 'must be a 12-digit AWS account id, or be left out');
+  }
+  check(matches(REGION, region), 'region', region, 'must be an AWS region such as us-east-1');
+}
