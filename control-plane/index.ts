@@ -6,3 +6,5 @@ export * from './errors.js';
 export { createApp, type TenantManagerDeps } from './tenant-manager/app.js';
 export { TenantService, type TenantServiceOptions } from './tenant-manager/tenant-service.js';
 export { OutboxRelay, OutboxRelayError, type OutboxRelayProps, type RelayRound } from './outbox-relay/outbox-relay.js';
+export { createJobManagerApp, JOB_MANAGER_EVENT_SOURCE, type JobManagerDeps } from './job-manager/app.js';
+export { JobService, type TenantInfo, type TenantLookup } from './job-manager/job-service.js';
