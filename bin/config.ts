@@ -8,6 +8,9 @@ import type { ControlPlaneConfig } from './start.js';
 const Env = z.object({
   HOST: z.string().default('127.0.0.1'),
   PORT: z.coerce.number().int().min(0).max(65_535).default(3000),
+  JOB_MANAGER_PORT: z.coerce.number().int().min(0).max(65_535).default(3001),
+  JOBS_TABLE: z.string().regex(/^[a-zA-Z0-9_.-]{3,255}$/, 'a DynamoDB table name').default('saas-kit-jobs'),
+  EXECUTOR_TIME_SCALE: z.coerce.number().positive().max(1).default(0.05),
   DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/, error: 'DATABASE_URL must be a postgres:// URL' }).optional(),
   SAAS_KIT_DATA_DIR: z.string().default('.data'),
   SAAS_KIT_SHARED_REGION: z.string().default('us-east-1'),
@@ -46,6 +49,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): KitConfig {
     controlPlane: {
       host: e.HOST,
       port: e.PORT,
+      jobManagerPort: e.JOB_MANAGER_PORT,
+      jobsTable: e.JOBS_TABLE,
+      executorTimeScale: e.EXECUTOR_TIME_SCALE,
       dataDir: e.SAAS_KIT_DATA_DIR,
       ...(e.DATABASE_URL ? { databaseUrl: e.DATABASE_URL } : {}),
       sharedRegion: e.SAAS_KIT_SHARED_REGION,

@@ -4,13 +4,35 @@ import { join } from 'node:path';
 import { writeFile, mkdir } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import { CreateStreamCommand, DescribeStreamCommand, KinesisClient, ResourceInUseException } from '@aws-sdk/client-kinesis';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
-import { Database, OutboxRelay, TenantService, createApp, createTokenVerifier, type TokenVerifierOptions } from '../control-plane/index.js';
-import { ensureKitUserPool, localKinesisClientConfig, localS3ClientConfig, startLocalCloud, type LocalCloud, type LocalCloudPorts } from '../local-cloud/index.js';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type Koa from 'koa';
+import {
+  Database,
+  JOB_MANAGER_EVENT_SOURCE,
+  OutboxRelay,
+  TenantService,
+  createApp,
+  createJobManagerApp,
+  createTokenVerifier,
+  tenantLookupFromDatabase,
+  type TokenVerifierOptions,
+} from '../control-plane/index.js';
+import { EXECUTOR_EVENT_SOURCE, JobOutboxRelay, JobRepository, createJobsTable } from '../data-plane/index.js';
+import { ensureKitUserPool, localDynamoDbClientConfig, localKinesisClientConfig, localS3ClientConfig, startLocalCloud, type LocalCloud, type LocalCloudPorts } from '../local-cloud/index.js';
+import { startLocalExecutors } from './local-executors.js';
 
 export interface ControlPlaneConfig {
   readonly host: string;
+  /** The Tenant Manager's port (0: any free one). */
   readonly port: number;
+  /** The Job Manager's port (0: any free one). */
+  readonly jobManagerPort: number;
+  /** The DynamoDB table of jobs, datasets and their outbox. */
+  readonly jobsTable: string;
+  /** Simulated job time per real time for the local executors: 0.05 runs a 20 s step in 1 s. */
+  readonly executorTimeScale: number;
   /** Where local state lives: PGlite's files, cognito-local's pools, the local endpoints file. */
   readonly dataDir: string;
   /** A Postgres server; unset, PGlite in `${dataDir}/pglite`. */
@@ -35,12 +57,15 @@ export interface LocalEndpoints {
   readonly dynamoDb: { readonly endpoint: string; readonly region: string };
   readonly userPool: { readonly userPoolId: string; readonly clientId: string; readonly issuer: string; readonly jwksUrl: string };
   readonly api: string;
+  readonly jobManager: string;
 }
 
 export const LOCAL_ENDPOINTS_FILE = 'local-endpoints.json';
 
 export interface RunningControlPlane {
+  /** The Tenant Manager. */
   readonly url: string;
+  readonly jobManagerUrl: string;
   readonly localEndpoints?: LocalEndpoints;
   close(): Promise<void>;
 }
@@ -60,6 +85,7 @@ export async function startControlPlane(config: ControlPlaneConfig, logger: Logg
     let pool: LocalEndpoints['userPool'] | undefined;
     let kinesis: KinesisClient;
     let s3: S3Client;
+    let dynamoDb: DynamoDBClient;
     if (config.cloud.mode === 'local') {
       cloud = await startLocalCloud({ dataDir: config.dataDir, ports: config.cloud.ports, logger });
       stopping.push(() => (cloud as LocalCloud).stop());
@@ -67,16 +93,21 @@ export async function startControlPlane(config: ControlPlaneConfig, logger: Logg
       verifierOptions = { jwksUrl: pool.jwksUrl, issuer: pool.issuer, audience: pool.clientId };
       kinesis = new KinesisClient(localKinesisClientConfig(cloud.kinesis));
       s3 = new S3Client(localS3ClientConfig(cloud.s3));
+      dynamoDb = new DynamoDBClient(localDynamoDbClientConfig(cloud.dynamoDb));
       await ensureTelemetryResources(kinesis, s3, config.telemetry);
+      await createJobsTable(dynamoDb, config.jobsTable);
       logger.info({ cognito: cloud.cognito.endpoint, kinesis: cloud.kinesis.endpoint, s3: cloud.s3.endpoint, dynamoDb: cloud.dynamoDb.endpoint, userPoolId: pool.userPoolId }, 'local cloud ready');
     } else {
       verifierOptions = config.cloud;
       kinesis = new KinesisClient({ region: config.cloud.region });
       s3 = new S3Client({ region: config.cloud.region });
+      dynamoDb = new DynamoDBClient({ region: config.cloud.region });
     }
+    const documents = DynamoDBDocumentClient.from(dynamoDb, { marshallOptions: { removeUndefinedValues: true } });
     stopping.push(() => {
       kinesis.destroy();
       s3.destroy();
+      dynamoDb.destroy();
       return Promise.resolve();
     });
 
@@ -89,17 +120,31 @@ export async function startControlPlane(config: ControlPlaneConfig, logger: Logg
     const relay = new OutboxRelay({ db, kinesis, streamName: config.telemetry.streamName, logger: logger.child({ component: 'outbox-relay' }) });
     relay.start();
     stopping.push(() => relay.stop());
+    const jobRelay = new JobOutboxRelay({ client: documents, tableName: config.jobsTable, kinesis, streamName: config.telemetry.streamName, logger: logger.child({ component: 'job-outbox-relay' }) });
+    jobRelay.start();
+    stopping.push(() => jobRelay.stop());
 
-    const app = createApp({ db, verifier: createTokenVerifier(verifierOptions), logger, service: { tierPolicy: { sharedRegion: config.sharedRegion } } });
-    const server = await new Promise<Server>((resolve, reject) => {
-      const listening = app.listen(config.port, config.host, () => resolve(listening)).once('error', reject);
-    });
-    stopping.push(async () => {
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeAllConnections();
-    });
-    const address = server.address() as AddressInfo;
-    const url = `http://${config.host}:${address.port}`;
+    const verifier = createTokenVerifier(verifierOptions);
+    const url = await listen(createApp({ db, verifier, logger, service: { tierPolicy: { sharedRegion: config.sharedRegion } } }), config.port);
+    const jobs = new JobRepository({ client: documents, tableName: config.jobsTable, eventSource: JOB_MANAGER_EVENT_SOURCE });
+    const jobManagerUrl = await listen(createJobManagerApp({ repository: jobs, tenantLookup: tenantLookupFromDatabase(db), verifier, logger }), config.jobManagerPort);
+
+    if (config.cloud.mode === 'local') {
+      const executorJobs = new JobRepository({ client: documents, tableName: config.jobsTable, eventSource: EXECUTOR_EVENT_SOURCE });
+      const executors = startLocalExecutors({ db, repository: executorJobs, timeScale: config.executorTimeScale, logger: logger.child({ component: 'executor' }) });
+      stopping.push(() => executors.stop());
+    }
+
+    async function listen(app: Koa, port: number): Promise<string> {
+      const server = await new Promise<Server>((resolve, reject) => {
+        const listening = app.listen(port, config.host, () => resolve(listening)).once('error', reject);
+      });
+      stopping.push(async () => {
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+        server.closeAllConnections();
+      });
+      return `http://${config.host}:${(server.address() as AddressInfo).port}`;
+    }
 
     let localEndpoints: LocalEndpoints | undefined;
     if (cloud && pool) {
@@ -110,12 +155,13 @@ export async function startControlPlane(config: ControlPlaneConfig, logger: Logg
         dynamoDb: { endpoint: cloud.dynamoDb.endpoint, region: cloud.dynamoDb.region },
         userPool: pool,
         api: url,
+        jobManager: jobManagerUrl,
       };
       await mkdir(config.dataDir, { recursive: true });
       await writeFile(join(config.dataDir, LOCAL_ENDPOINTS_FILE), JSON.stringify(localEndpoints, null, 2));
     }
 
-    return { url, ...(localEndpoints ? { localEndpoints } : {}), close: stopAll };
+    return { url, jobManagerUrl, ...(localEndpoints ? { localEndpoints } : {}), close: stopAll };
   } catch (error) {
     await stopAll().catch((stopError: unknown) => logger.error({ err: stopError }, 'could not stop what had started'));
     throw error;

@@ -8,3 +8,4 @@ export { TenantService, type TenantServiceOptions } from './tenant-manager/tenan
 export { OutboxRelay, OutboxRelayError, type OutboxRelayProps, type RelayRound } from './outbox-relay/outbox-relay.js';
 export { createJobManagerApp, JOB_MANAGER_EVENT_SOURCE, type JobManagerDeps } from './job-manager/app.js';
 export { JobService, type TenantInfo, type TenantLookup } from './job-manager/job-service.js';
+export { activeTenants, tenantLookupFromDatabase } from './job-manager/tenant-lookup.js';

@@ -36,6 +36,9 @@ describe('the README walk-through', () => {
       {
         host: '127.0.0.1',
         port: 0,
+        jobManagerPort: 0,
+        jobsTable: 'saas-kit-jobs',
+        executorTimeScale: 0.01,
         dataDir,
         sharedRegion: 'us-east-1',
         telemetry: { streamName: 'saas-kit-events', bucket: 'saas-kit-analytics' },
