@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import type { ExecutorConfig } from '../data-plane/index.js';
+import { TIER_NAMES } from '../tenant-tiers/index.js';
 import type { ControlPlaneConfig } from './start.js';
 
 /**
@@ -30,6 +32,42 @@ const Env = z.object({
 export interface KitConfig {
   readonly controlPlane: ControlPlaneConfig;
   readonly logLevel: z.infer<typeof Env>['LOG_LEVEL'];
+}
+
+/** What the executor container of a tenant's chart gets: the chart sets TENANT_*, the platform the rest. */
+const ExecutorEnv = z.object({
+  TENANT_NAME: z.string().regex(/^[a-z][a-z0-9-]{1,38}[a-z0-9]$/, "the tenant's name"),
+  TENANT_TIER: z.enum(TIER_NAMES),
+  JOBS_TABLE: z.string().default('saas-kit-jobs'),
+  AWS_REGION: z.string().optional(),
+  DYNAMODB_ENDPOINT: z.url().optional(),
+  EXECUTOR_TIME_SCALE: z.coerce.number().positive().max(1).default(1),
+  EXECUTOR_LEASE_MS: z.coerce.number().int().min(1000).default(30_000),
+  EXECUTOR_POLL_MS: z.coerce.number().int().min(10).default(1000),
+  // Kubernetes sets HOSTNAME to the pod's name: a worker id that says which pod holds a job.
+  HOSTNAME: z.string().optional(),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+/** The job executor's configuration (`saas-kit executor`, the command of the executor Deployment). */
+export function loadExecutorConfig(env: NodeJS.ProcessEnv = process.env): Omit<ExecutorConfig, 'logger'> & { readonly logLevel: string } {
+  const parsed = ExecutorEnv.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ');
+    throw new Error(`Invalid executor configuration: ${problems}`);
+  }
+  const e = parsed.data;
+  return {
+    tableName: e.JOBS_TABLE,
+    tenantName: e.TENANT_NAME,
+    tier: e.TENANT_TIER,
+    dynamoDb: { ...(e.AWS_REGION ? { region: e.AWS_REGION } : {}), ...(e.DYNAMODB_ENDPOINT ? { endpoint: e.DYNAMODB_ENDPOINT } : {}) },
+    timeScale: e.EXECUTOR_TIME_SCALE,
+    leaseMs: e.EXECUTOR_LEASE_MS,
+    pollIntervalMs: e.EXECUTOR_POLL_MS,
+    ...(e.HOSTNAME ? { workerId: e.HOSTNAME } : {}),
+    logLevel: e.LOG_LEVEL,
+  };
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): KitConfig {

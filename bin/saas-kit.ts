@@ -4,12 +4,15 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import pino from 'pino';
 import { KIT_ROLES, issueLocalToken, type KitRole } from '../local-cloud/index.js';
-import { loadConfig } from './config.js';
+import { runExecutor } from '../data-plane/index.js';
+import { loadConfig, loadExecutorConfig } from './config.js';
 import { LOCAL_ENDPOINTS_FILE, startControlPlane, type LocalEndpoints } from './start.js';
 
 const USAGE = `saas-kit: the SaaS Tenancy Kit
 
   saas-kit start                                  run the kit on this machine (local cloud, database, APIs)
+  saas-kit executor                               run a tenant's job executor (the command of its chart's
+                                                  Deployment; TENANT_NAME and TENANT_TIER say whose jobs)
   saas-kit token --role ROLE [--tenant ID]        print an ID token of the running kit's local Cognito
                                                   ROLE: ${KIT_ROLES.join(', ')}
                                                   (tenant-admin and tenant-user need --tenant)
@@ -23,6 +26,8 @@ async function main(argv: readonly string[]): Promise<number> {
       return start();
     case 'token':
       return token(rest);
+    case 'executor':
+      return executor();
     case undefined:
     case 'help':
     case '--help':
@@ -51,6 +56,18 @@ async function start(): Promise<number> {
   });
   logger.info('stopping');
   await running.close();
+  return 0;
+}
+
+async function executor(): Promise<number> {
+  const { logLevel, ...config } = loadExecutorConfig();
+  const running = runExecutor({ ...config, logger: pino({ level: logLevel }) });
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  // Finishes the step in progress and hands the job back, so another executor resumes it.
+  await running.stop();
   return 0;
 }
 
