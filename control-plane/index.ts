@@ -9,3 +9,24 @@ export { OutboxRelay, OutboxRelayError, type OutboxRelayProps, type RelayRound }
 export { createJobManagerApp, JOB_MANAGER_EVENT_SOURCE, type JobManagerDeps } from './job-manager/app.js';
 export { JobService, type TenantInfo, type TenantLookup } from './job-manager/job-service.js';
 export { activeTenants, tenantLookupFromDatabase } from './job-manager/tenant-lookup.js';
+export { startProvisioningWorkers, type ProvisioningWorkers } from './provisioning/workers.js';
+export { WorkflowEngine } from './provisioning/engine.js';
+export { ProvisioningService, type ProvisioningServiceOptions } from './provisioning/service.js';
+export { reconcile, tenantManifests, type DriftItem, type ReconcileReport } from './provisioning/reconciler.js';
+export type { ProvisioningDeps, RenderManifests, SynthesizeStack, SynthesizedStack, TenantStackRequest, ValidateManifests, WorkerOptions } from './provisioning/options.js';
+export type { WorkflowView } from './provisioning/workflows.js';
+export * from './provisioning/errors.js';
+export type * from './provisioning/providers.js';
+export {
+  createLocalProviders,
+  LocalKubernetes,
+  LocalOrganizations,
+  LocalStackDeployer,
+  type CreateAccountFailureReason,
+  type LocalKubernetesProps,
+  type LocalOrganizationsProps,
+  type LocalProvidersProps,
+  type LocalStackDeployerProps,
+  type ManifestWriter,
+} from './provisioning/providers/local/index.js';
+export * from './provisioning/providers/aws/index.js';
