@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { ExecutorConfig } from '../data-plane/index.js';
-import { TIER_NAMES } from '../tenant-tiers/index.js';
+import { TENANT_NAME_PATTERN, TIER_NAMES } from '../tenant-tiers/index.js';
 import type { ControlPlaneConfig } from './start.js';
 
 /**
@@ -36,7 +36,7 @@ export interface KitConfig {
 
 /** What the executor container of a tenant's chart gets: the chart sets TENANT_*, the platform the rest. */
 const ExecutorEnv = z.object({
-  TENANT_NAME: z.string().regex(/^[a-z][a-z0-9-]{1,38}[a-z0-9]$/, "the tenant's name"),
+  TENANT_NAME: z.string().regex(TENANT_NAME_PATTERN, "the tenant's name"),
   TENANT_TIER: z.enum(TIER_NAMES),
   JOBS_TABLE: z.string().default('saas-kit-jobs'),
   AWS_REGION: z.string().optional(),

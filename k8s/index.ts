@@ -17,7 +17,6 @@ export {
   MANAGED_BY,
   TENANT_NODE_TAINT_EFFECT,
   EXECUTOR_NAME,
-  TENANT_NAME_PATTERN,
   tenantAdminGroup,
   tenantAdmissionPolicyNames,
   tenantManifestDirectory,

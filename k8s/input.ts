@@ -1,8 +1,8 @@
 import { isIP } from 'node:net';
-import { TIERS, TIER_NAMES, isTierName, tenantNamespaceName } from '../tenant-tiers/index.js';
+import { TENANT_NAME_PATTERN, TIERS, TIER_NAMES, isTierName, tenantNamespaceName } from '../tenant-tiers/index.js';
 import type { TierName, TierSpec } from '../tenant-tiers/index.js';
 import { TenantManifestInputError } from './errors.js';
-import { TENANT_NAME_PATTERN, tenantAdminGroup } from './names.js';
+import { tenantAdminGroup } from './names.js';
 
 /** A port the tenant's pods may reach on an egress endpoint. */
 export interface EgressPort {

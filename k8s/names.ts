@@ -20,8 +20,6 @@ export const TENANT_NODE_TAINT_EFFECT = 'NoSchedule';
 /** Name of the job executor Deployment and its container. */
 export const EXECUTOR_NAME = 'job-executor';
 
-/** Tenant names: 3-40 characters of a-z, 0-9 and -, starting with a letter (the Tenant Manager's rule). */
-export const TENANT_NAME_PATTERN = /^[a-z][a-z0-9-]{1,38}[a-z0-9]$/;
 
 /** The group (EKS access entry or OIDC group) whose members administer the tenant's namespace. */
 export function tenantAdminGroup(tenantName: string): string {

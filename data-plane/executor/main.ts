@@ -7,7 +7,7 @@ import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynam
 import { KinesisClient, type KinesisClientConfig } from '@aws-sdk/client-kinesis';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { pino, type Logger } from 'pino';
-import { isTierName, type TierName } from '../../tenant-tiers/index.js';
+import { TENANT_NAME_PATTERN, isTierName, type TierName } from '../../tenant-tiers/index.js';
 import { placementFor } from '../jobs/model.js';
 import { JobOutboxRelay } from '../jobs/job-outbox-relay.js';
 import { JobRepository } from '../jobs/repository.js';
@@ -54,7 +54,7 @@ export interface RunningExecutor {
 /** Starts an executor (and optionally a relay) from a typed configuration. */
 export function runExecutor(config: ExecutorConfig): RunningExecutor {
   if (!isTierName(config.tier)) throw new JobExecutorValidationError(`tier must be pool, bridge or silo; received ${JSON.stringify(config.tier)}.`);
-  if (typeof config.tenantName !== 'string' || !/^[a-z][a-z0-9-]{1,38}[a-z0-9]$/.test(config.tenantName)) {
+  if (typeof config.tenantName !== 'string' || !TENANT_NAME_PATTERN.test(config.tenantName)) {
     throw new JobExecutorValidationError(`tenantName must be the tenant's name (3-40 of a-z, 0-9, -); received ${JSON.stringify(config.tenantName)}.`);
   }
   const logger = config.logger ?? pino({ level: 'info' });
