@@ -20,7 +20,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { StreamProducerAccess } from '../../tenant-tiers/infra/index.js';
+import { StreamProducerAccess, accessLogsBucket } from '../../tenant-tiers/infra/index.js';
 import { AnalyticsPipelineConfigError } from './errors.js';
 
 /** Environment variables the aggregation Lambda reads (the handler's side of the contract). */
@@ -197,18 +197,7 @@ export class AnalyticsPipeline extends Construct {
   }
 
   private buildBucket(removalPolicy: RemovalPolicy, deadLetterRetention: Duration): s3.Bucket {
-    const accessLogs = new s3.Bucket(this, 'AccessLogsBucket', {
-      encryption: s3.BucketEncryption.S3_MANAGED,
-      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
-      enforceSSL: true,
-      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_PREFERRED,
-      lifecycleRules: [{ expiration: Duration.days(365) }],
-      removalPolicy,
-    });
-    Validations.of(accessLogs).acknowledge({
-      id: 'AwsSolutions-S1',
-      reason: 'This is the access-log bucket; logging it into itself would loop.',
-    });
+    const accessLogs = accessLogsBucket(this, removalPolicy);
     return new s3.Bucket(this, 'AggregatesBucket', {
       encryption: s3.BucketEncryption.KMS_MANAGED,
       bucketKeyEnabled: true,

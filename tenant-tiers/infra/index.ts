@@ -10,3 +10,4 @@ export { StreamProducerAccess, STREAM_PRODUCER_ACTIONS } from './stream-producer
 export type { StreamProducerAccessProps } from './stream-producer-access.js';
 export { measureTenantSynthesis, sampleTenantInput } from './measure-synthesis.js';
 export type { TenantSynthesisMeasurement } from './measure-synthesis.js';
+export { accessLogsBucket } from './access-logs-bucket.js';

@@ -14,6 +14,7 @@ import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
+import { accessLogsBucket } from './access-logs-bucket.js';
 import { Construct } from 'constructs';
 import { TIERS, type NodeGroupSpec, type TierName } from '../tiers.js';
 import {
@@ -276,18 +277,7 @@ export class TenantInfrastructure extends Construct {
       reason: 'aws-eks-v2 still writes EncryptionConfig.Resources, which CloudFormation accepts; only the schema marks it deprecated.',
     });
 
-    const accessLogs = new s3.Bucket(this, 'AccessLogsBucket', {
-      encryption: s3.BucketEncryption.S3_MANAGED,
-      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
-      enforceSSL: true,
-      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_PREFERRED,
-      lifecycleRules: [{ expiration: Duration.days(365) }],
-      removalPolicy: RemovalPolicy.RETAIN,
-    });
-    Validations.of(accessLogs).acknowledge({
-      id: 'AwsSolutions-S1',
-      reason: 'This is the access-log bucket; logging it into itself would loop.',
-    });
+    const accessLogs = accessLogsBucket(this, RemovalPolicy.RETAIN);
     const bucket = new s3.Bucket(this, 'DataBucket', {
       encryption: s3.BucketEncryption.KMS_MANAGED,
       bucketKeyEnabled: true,
