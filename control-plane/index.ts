@@ -12,7 +12,7 @@ export { activeTenants, tenantLookupFromDatabase } from './job-manager/tenant-lo
 export { startProvisioningWorkers, type ProvisioningWorkers } from './provisioning/workers.js';
 export { WorkflowEngine } from './provisioning/engine.js';
 export { ProvisioningService, type ProvisioningServiceOptions } from './provisioning/service.js';
-export { reconcile, tenantManifests, type DriftItem, type ReconcileReport } from './provisioning/reconciler.js';
+export { reconcile, tenantAccountId, tenantManifests, type DriftItem, type ReconcileReport } from './provisioning/reconciler.js';
 export type { ProvisioningDeps, RenderManifests, SynthesizeStack, SynthesizedStack, TenantStackRequest, ValidateManifests, WorkerOptions } from './provisioning/options.js';
 export type { WorkflowView } from './provisioning/workflows.js';
 export * from './provisioning/errors.js';
@@ -27,6 +27,6 @@ export {
   type LocalOrganizationsProps,
   type LocalProvidersProps,
   type LocalStackDeployerProps,
-  type ManifestWriter,
 } from './provisioning/providers/local/index.js';
 export * from './provisioning/providers/aws/index.js';
+export { k8sManifests, type K8sManifestOptions } from './provisioning/k8s-manifests.js';

@@ -1,6 +1,6 @@
 // Public surface of k8s: re-exports only (convention 5). The node label and taint keys, the
 // executor's ServiceAccount and the namespace name come from tenant-tiers, which the stack shares.
-export { synthTenantManifests, writeTenantManifests, removeTenantManifests } from './manifests.js';
+export { synthTenantManifests, layoutTenantManifests, writeTenantManifests, removeTenantManifests } from './manifests.js';
 export type { TenantManifests } from './manifests.js';
 export { validateKubeObjects, kubeObjectRef, VALIDATED_KINDS } from './validate.js';
 export type { KubeObject } from './validate.js';

@@ -13,7 +13,7 @@ export function tenantLookupFromDatabase(db: Database, accountOf: (tenantId: str
   return async (tenantId) => {
     // Tenant ids are uuids; anything else names no tenant (and Postgres would reject it as input).
     if (!UUID.test(tenantId)) return null;
-    const row = await db.knex<{ tier: string; name: string; status: string }>('tenants').where({ id: tenantId }).first('tier', 'name', 'status');
+    const row = await db.knex<{ id: string; tier: string; name: string; status: string }>('tenants').where({ id: tenantId }).first('tier', 'name', 'status');
     if (!row || !isTierName(row.tier)) return null;
     const accountId = await accountOf(tenantId);
     const info: TenantInfo = { tier: row.tier, name: row.name, status: row.status, ...(accountId ? { accountId } : {}) };
@@ -23,6 +23,6 @@ export function tenantLookupFromDatabase(db: Database, accountOf: (tenantId: str
 
 /** The tenants that run jobs now (ACTIVE), for a local stand-in of their executor Deployments. */
 export async function activeTenants(db: Database): Promise<{ readonly id: string; readonly name: string; readonly tier: TenantInfo['tier'] }[]> {
-  const rows = await db.knex<{ id: string; name: string; tier: string }>('tenants').where({ status: 'ACTIVE' }).select('id', 'name', 'tier');
+  const rows = await db.knex<{ id: string; name: string; tier: string; status: string }>('tenants').where({ status: 'ACTIVE' }).select('id', 'name', 'tier');
   return rows.flatMap((row) => (isTierName(row.tier) ? [{ id: row.id, name: row.name, tier: row.tier }] : []));
 }

@@ -9,6 +9,8 @@ import type { Database } from '../db/database.js';
 import { jsonBody } from '../http/json-body.js';
 import { problemMiddleware } from '../http/problem.js';
 import { mountRoutes, openApiPaths } from '../http/route.js';
+import { provisioningRoutes } from '../provisioning/routes.js';
+import { ProvisioningService } from '../provisioning/service.js';
 import { tenantManagerRoutes } from './routes.js';
 import { TenantService, type TenantServiceOptions } from './tenant-service.js';
 
@@ -17,6 +19,11 @@ export interface TenantManagerDeps {
   readonly verifier: TokenVerifier;
   readonly logger: Logger;
   readonly service?: TenantServiceOptions;
+  /**
+   * The provisioning API's service (`GET /v1/tenants/{id}/provisioning`, `POST .../retry`).
+   * @default - one over `db`
+   */
+  readonly provisioning?: ProvisioningService;
   /** @default '64kb' */
   readonly bodyLimit?: string;
 }
@@ -25,7 +32,7 @@ export interface TenantManagerDeps {
 export function createApp(deps: TenantManagerDeps): Koa {
   const app = new Koa();
   const service = new TenantService(deps.db, deps.service);
-  const routes = tenantManagerRoutes(service);
+  const routes = [...tenantManagerRoutes(service), ...provisioningRoutes(deps.provisioning ?? new ProvisioningService(deps.db, deps.service?.clock ? { clock: deps.service.clock } : {}))];
   const router = new Router();
   const openapi = createDocument({
     openapi: '3.1.0',

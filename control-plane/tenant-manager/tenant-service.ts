@@ -6,6 +6,7 @@ import { PLANS, TierPolicyError, chooseTier, type TierDecision, type TierPolicyC
 import type { Principal } from '../auth/principal.js';
 import { isUniqueViolation, type Database, type PreparedRead } from '../db/database.js';
 import { ConflictError, ForbiddenError, IdempotencyMismatchError, NotFoundError, UnprocessableError, BadRequestError } from '../errors.js';
+import { enqueueOffboarding, enqueueOnboarding, enqueueTierChange, plannedTier } from '../provisioning/workflows.js';
 import { recordStatusChange, transitionTenant } from './lifecycle.js';
 import { BillingRecord, IdempotencyKey, Plan, Subscription, Tenant, TenantStatusChange, TenantUser, TierChangeRequest, type TenantStatus } from './models/index.js';
 import { recordEvent } from './outbox.js';
@@ -134,6 +135,7 @@ export class TenantService {
     await recordStatusChange(trx, tenantId, null, 'PENDING', 'registered', now);
     await this.insertUser(trx, tenantId, { email: request.adminEmail, role: 'tenant-admin' }, now);
     await this.startSubscription(trx, tenant, decision, now);
+    await enqueueOnboarding(trx, tenant, now);
     return tenant;
   }
 
@@ -192,7 +194,7 @@ export class TenantService {
     return { items: page.map(toTenantView), nextCursor };
   }
 
-  /** Changes plan or display name; a plan that needs another tier is recorded as a tier-change request. */
+  /** Changes plan or display name; a plan that needs another tier is recorded as a tier-change request, carried out by its workflow. */
   async update(principal: Principal, tenantId: string, patch: TenantPatch): Promise<{ tenant: TenantView; tierChange: ReturnType<typeof toTierChangeView> | null }> {
     if (principal.kind === 'tenant' && principal.role !== 'tenant-admin') throw new ForbiddenError('Only a tenant-admin can change the tenant.');
     const now = this.clock();
@@ -201,8 +203,9 @@ export class TenantService {
       if (!tenant) throw notFound(tenantId);
       if (['OFFBOARDING', 'OFFBOARDED'].includes(tenant.status)) throw new ConflictError(`Tenant ${tenant.name} is ${tenant.status}: it can no longer change.`);
 
-      // patchAndFetch updates the instance too: keep what the tenant was before the change.
-      const before = { planId: tenant.planId, tier: tenant.tier };
+      // patchAndFetch updates the instance too: keep what the tenant was before the change. The
+      // tier compared against is the one the tenant will run on once its queued tier changes are done.
+      const before = { planId: tenant.planId, tier: await plannedTier(trx, tenant) };
       const planId = patch.plan ?? tenant.planId;
       const tierOverride = patch.tierOverride === undefined ? tenant.tierOverride : patch.tierOverride;
       const decision = this.decideTier({ plan: planId, requirements: tenant.requirements, ...(tierOverride ? { tierOverride } : {}) });
@@ -225,6 +228,7 @@ export class TenantService {
           status: 'REQUESTED',
           createdAt: now,
         });
+        await enqueueTierChange(trx, tierChange, now);
       }
       if (decision.plan !== before.planId || tierChange) {
         await recordEvent(trx, {
@@ -238,7 +242,7 @@ export class TenantService {
     });
   }
 
-  /** Asks for the tenant to be offboarded: it becomes OFFBOARDING; provisioning tears it down. */
+  /** Asks for the tenant to be offboarded: it becomes OFFBOARDING, and its offboarding workflow tears it down. */
   async requestOffboarding(principal: Principal, tenantId: string): Promise<TenantView> {
     if (principal.kind === 'tenant' && principal.role !== 'tenant-admin') throw new ForbiddenError('Only a tenant-admin can offboard the tenant.');
     if (principal.kind === 'platform' && principal.role !== 'platform-admin') throw new ForbiddenError('Only a platform-admin can offboard tenants.');
@@ -246,7 +250,9 @@ export class TenantService {
     return this.scoped(principal, async (trx) => {
       const tenant = await Tenant.query(trx).findById(tenantId);
       if (!tenant) throw notFound(tenantId);
-      return toTenantView(await transitionTenant(trx, tenantId, 'OFFBOARDING', 'offboarding requested', now));
+      const offboarding = await transitionTenant(trx, tenantId, 'OFFBOARDING', 'offboarding requested', now);
+      await enqueueOffboarding(trx, offboarding, 'offboarding requested', now);
+      return toTenantView(offboarding);
     });
   }
 

@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import * as tenantManager from './0001-tenant-manager.js';
+import * as provisioning from './0002-provisioning.js';
 
 interface Migration {
   readonly name: string;
@@ -8,7 +9,10 @@ interface Migration {
 }
 
 /** Every migration, in order. Listed here rather than read from disk, so bundlers and tsx agree. */
-const MIGRATIONS: readonly Migration[] = [{ name: '0001-tenant-manager', ...tenantManager }];
+const MIGRATIONS: readonly Migration[] = [
+  { name: '0001-tenant-manager', ...tenantManager },
+  { name: '0002-provisioning', ...provisioning },
+];
 
 export const migrationSource: Knex.MigrationSource<Migration> = {
   getMigrations: () => Promise.resolve([...MIGRATIONS]),
