@@ -3,15 +3,18 @@
  * Every figure is a ratio against a baseline measured in the same run: the machines are shared.
  *   npm run bench               all benchmarks
  *   npm run bench -- api        only the API benchmark
+ *   npm run bench -- analytics  only the analytics aggregator
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { cpus, totalmem } from 'node:os';
+import { benchAnalytics } from './analytics.js';
 import { benchApi } from './api.js';
 
 const DATABASE_URL = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const only = process.argv.slice(2);
 
 const benchmarks: Record<string, () => Promise<unknown>> = {
+  analytics: () => benchAnalytics({ events: Number(process.env.BENCH_ANALYTICS_EVENTS ?? 300_000), rounds: Number(process.env.BENCH_ROUNDS ?? 5), memoryEvents: [1_000_000, 10_000_000], tenants: 1_000 }),
   api: () => benchApi({ databaseUrl: DATABASE_URL, seconds: Number(process.env.BENCH_SECONDS ?? 10), rounds: Number(process.env.BENCH_ROUNDS ?? 3), connections: 50, ...(process.env.BENCH_PROFILE_DIR ? { profileDir: process.env.BENCH_PROFILE_DIR } : {}) }),
 };
 

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { ExecutorConfig } from '../data-plane/index.js';
 import { TENANT_NAME_PATTERN, TIER_NAMES } from '../tenant-tiers/index.js';
+import type { PlatformDescription } from './provisioning.js';
 import type { ControlPlaneConfig } from './start.js';
 
 /**
@@ -22,6 +23,18 @@ const Env = z.object({
   LOCAL_DYNAMODB_PORT: z.coerce.number().int().min(0).max(65_535).default(4568),
   LOCAL_S3_PORT: z.coerce.number().int().min(0).max(65_535).default(4569),
   TELEMETRY_STREAM: z.string().regex(/^[a-zA-Z0-9_.-]{1,128}$/, 'a Kinesis stream name').default('saas-kit-events'),
+  // The platform the tenant stacks import from; the defaults describe the local kit's simulated one.
+  PLATFORM_ACCOUNT_ID: z.string().regex(/^\d{12}$/, 'a 12-digit AWS account id').default('000000000000'),
+  SHARED_CLUSTER_NAME: z.string().min(1).default('saas-kit-shared'),
+  SHARED_CLUSTER_NODE_ROLE_ARN: z.string().startsWith('arn:').optional(),
+  SHARED_CLUSTER_SUBNET_IDS: z.string().regex(/^subnet-[0-9a-f]+(,subnet-[0-9a-f]+)*$/, 'comma-separated subnet ids').default('subnet-00000000000000000,subnet-00000000000000001'),
+  TENANT_DATA_BUCKET: z.string().optional(),
+  EVENT_STREAM_KEY_ARN: z.string().startsWith('arn:').optional(),
+  TENANTS_OU_ID: z.string().regex(/^ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}$/, 'an Organizations OU id').optional(),
+  EXECUTOR_IMAGE: z.string().min(1).default('saas-tenancy-kit:0.1.0'),
+  PROVISIONING_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
+  LOCAL_ACCOUNT_CREATION_MS: z.coerce.number().int().min(0).default(2000),
+  LOCAL_STACK_DEPLOY_MS: z.coerce.number().int().min(0).default(1000),
   ANALYTICS_BUCKET: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'an S3 bucket name').default('saas-kit-analytics'),
   // Set all three to verify tokens of a real Cognito user pool instead of the local one.
   COGNITO_USER_POOL_ID: z.string().optional(),
@@ -81,6 +94,21 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): KitConfig {
   if (cognitoSettings > 0 && (!e.COGNITO_USER_POOL_ID || !e.COGNITO_CLIENT_ID || !e.AWS_REGION)) {
     throw new Error('Invalid configuration: to use a real Cognito pool set COGNITO_USER_POOL_ID, COGNITO_CLIENT_ID and AWS_REGION together; unset all three for the local one.');
   }
+  const aws = Boolean(e.COGNITO_USER_POOL_ID && e.COGNITO_CLIENT_ID && e.AWS_REGION);
+  if (aws && !e.TENANTS_OU_ID) throw new Error('Invalid configuration: on AWS set TENANTS_OU_ID, the Organizations OU silo accounts move into.');
+  const region = e.AWS_REGION ?? e.SAAS_KIT_SHARED_REGION;
+  const account = e.PLATFORM_ACCOUNT_ID;
+  const platform: PlatformDescription = {
+    accountId: account,
+    region: e.SAAS_KIT_SHARED_REGION,
+    sharedCluster: {
+      clusterName: e.SHARED_CLUSTER_NAME,
+      nodeRoleArn: e.SHARED_CLUSTER_NODE_ROLE_ARN ?? `arn:aws:iam::${account}:role/${e.SHARED_CLUSTER_NAME}-nodes`,
+      subnetIds: e.SHARED_CLUSTER_SUBNET_IDS.split(','),
+    },
+    dataBucketName: e.TENANT_DATA_BUCKET ?? `saas-kit-data-${account}`,
+    eventStream: { streamArn: `arn:aws:kinesis:${region}:${account}:stream/${e.TELEMETRY_STREAM}`, ...(e.EVENT_STREAM_KEY_ARN ? { encryptionKeyArn: e.EVENT_STREAM_KEY_ARN } : {}) },
+  };
   const issuer = e.COGNITO_USER_POOL_ID && e.AWS_REGION ? `https://cognito-idp.${e.AWS_REGION}.amazonaws.com/${e.COGNITO_USER_POOL_ID}` : undefined;
   return {
     logLevel: e.LOG_LEVEL,
@@ -90,13 +118,22 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): KitConfig {
       jobManagerPort: e.JOB_MANAGER_PORT,
       jobsTable: e.JOBS_TABLE,
       executorTimeScale: e.EXECUTOR_TIME_SCALE,
+      provisioningConcurrency: e.PROVISIONING_CONCURRENCY,
+      provisioning: {
+        platform,
+        executorImage: e.EXECUTOR_IMAGE,
+        providers:
+          aws && e.TENANTS_OU_ID
+            ? { mode: 'aws', tenantsOuId: e.TENANTS_OU_ID }
+            : { mode: 'local', dataDir: e.SAAS_KIT_DATA_DIR, accountCreationDelayMs: e.LOCAL_ACCOUNT_CREATION_MS, stackDeployDelayMs: e.LOCAL_STACK_DEPLOY_MS },
+      },
       dataDir: e.SAAS_KIT_DATA_DIR,
       ...(e.DATABASE_URL ? { databaseUrl: e.DATABASE_URL } : {}),
       sharedRegion: e.SAAS_KIT_SHARED_REGION,
       telemetry: { streamName: e.TELEMETRY_STREAM, bucket: e.ANALYTICS_BUCKET },
       cloud:
         issuer && e.COGNITO_CLIENT_ID && e.AWS_REGION
-          ? { mode: 'aws', region: e.AWS_REGION, issuer, jwksUrl: `${issuer}/.well-known/jwks.json`, audience: e.COGNITO_CLIENT_ID }
+          ? { mode: 'aws', region: e.AWS_REGION, userPoolId: e.COGNITO_USER_POOL_ID ?? '', issuer, jwksUrl: `${issuer}/.well-known/jwks.json`, audience: e.COGNITO_CLIENT_ID }
           : { mode: 'local', ports: { cognito: e.LOCAL_COGNITO_PORT, kinesis: e.LOCAL_KINESIS_PORT, dynamoDb: e.LOCAL_DYNAMODB_PORT, s3: e.LOCAL_S3_PORT } },
     },
   };

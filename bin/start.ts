@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { writeFile, mkdir } from 'node:fs/promises';
 import type { Logger } from 'pino';
+import { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
 import { CreateStreamCommand, DescribeStreamCommand, KinesisClient, ResourceInUseException } from '@aws-sdk/client-kinesis';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
@@ -16,12 +17,15 @@ import {
   createApp,
   createJobManagerApp,
   createTokenVerifier,
+  startProvisioningWorkers,
+  tenantAccountId,
   tenantLookupFromDatabase,
   type TokenVerifierOptions,
 } from '../control-plane/index.js';
 import { EXECUTOR_EVENT_SOURCE, JobOutboxRelay, JobRepository, createJobsTable } from '../data-plane/index.js';
-import { ensureKitUserPool, localDynamoDbClientConfig, localKinesisClientConfig, localS3ClientConfig, startLocalCloud, type LocalCloud, type LocalCloudPorts } from '../local-cloud/index.js';
+import { ensureKitUserPool, localCognitoClientConfig, localDynamoDbClientConfig, localKinesisClientConfig, localS3ClientConfig, startLocalCloud, type LocalCloud, type LocalCloudPorts } from '../local-cloud/index.js';
 import { startLocalExecutors } from './local-executors.js';
+import { provisioningDeps, type ProvisioningConfig } from './provisioning.js';
 
 export interface ControlPlaneConfig {
   readonly host: string;
@@ -33,6 +37,10 @@ export interface ControlPlaneConfig {
   readonly jobsTable: string;
   /** Simulated job time per real time for the local executors: 0.05 runs a 20 s step in 1 s. */
   readonly executorTimeScale: number;
+  /** How tenants are provisioned: the platform their stacks import, and local or AWS providers. */
+  readonly provisioning: ProvisioningConfig;
+  /** Provisioning workflow steps run at once in this process. */
+  readonly provisioningConcurrency: number;
   /** Where local state lives: PGlite's files, cognito-local's pools, the local endpoints file. */
   readonly dataDir: string;
   /** A Postgres server; unset, PGlite in `${dataDir}/pglite`. */
@@ -46,7 +54,9 @@ export interface ControlPlaneConfig {
    * and create the stream and bucket. `aws`: use the real services of `region`, and verify tokens of this
    * Cognito pool; the stream and bucket come from the CDK stacks.
    */
-  readonly cloud: { readonly mode: 'local'; readonly ports: Required<LocalCloudPorts> } | ({ readonly mode: 'aws'; readonly region: string } & Pick<TokenVerifierOptions, 'jwksUrl' | 'issuer' | 'audience'>);
+  readonly cloud:
+    | { readonly mode: 'local'; readonly ports: Required<LocalCloudPorts> }
+    | ({ readonly mode: 'aws'; readonly region: string; readonly userPoolId: string } & Pick<TokenVerifierOptions, 'jwksUrl' | 'issuer' | 'audience'>);
 }
 
 /** What `saas-kit token` (and any other local client) reads to reach the services of a running kit. */
@@ -86,6 +96,7 @@ export async function startControlPlane(config: ControlPlaneConfig, logger: Logg
     let kinesis: KinesisClient;
     let s3: S3Client;
     let dynamoDb: DynamoDBClient;
+    let cognito: { client: CognitoIdentityProviderClient; userPoolId: string };
     if (config.cloud.mode === 'local') {
       cloud = await startLocalCloud({ dataDir: config.dataDir, ports: config.cloud.ports, logger });
       stopping.push(() => (cloud as LocalCloud).stop());
@@ -94,6 +105,7 @@ export async function startControlPlane(config: ControlPlaneConfig, logger: Logg
       kinesis = new KinesisClient(localKinesisClientConfig(cloud.kinesis));
       s3 = new S3Client(localS3ClientConfig(cloud.s3));
       dynamoDb = new DynamoDBClient(localDynamoDbClientConfig(cloud.dynamoDb));
+      cognito = { client: new CognitoIdentityProviderClient(localCognitoClientConfig(cloud.cognito)), userPoolId: pool.userPoolId };
       await ensureTelemetryResources(kinesis, s3, config.telemetry);
       await createJobsTable(dynamoDb, config.jobsTable);
       logger.info({ cognito: cloud.cognito.endpoint, kinesis: cloud.kinesis.endpoint, s3: cloud.s3.endpoint, dynamoDb: cloud.dynamoDb.endpoint, userPoolId: pool.userPoolId }, 'local cloud ready');
@@ -102,12 +114,14 @@ export async function startControlPlane(config: ControlPlaneConfig, logger: Logg
       kinesis = new KinesisClient({ region: config.cloud.region });
       s3 = new S3Client({ region: config.cloud.region });
       dynamoDb = new DynamoDBClient({ region: config.cloud.region });
+      cognito = { client: new CognitoIdentityProviderClient({ region: config.cloud.region }), userPoolId: config.cloud.userPoolId };
     }
     const documents = DynamoDBDocumentClient.from(dynamoDb, { marshallOptions: { removeUndefinedValues: true } });
     stopping.push(() => {
       kinesis.destroy();
       s3.destroy();
       dynamoDb.destroy();
+      cognito.client.destroy();
       return Promise.resolve();
     });
 
@@ -120,6 +134,15 @@ export async function startControlPlane(config: ControlPlaneConfig, logger: Logg
     const relay = new OutboxRelay({ db, kinesis, streamName: config.telemetry.streamName, logger: logger.child({ component: 'outbox-relay' }) });
     relay.start();
     stopping.push(() => relay.stop());
+    const workers = startProvisioningWorkers({
+      db,
+      logger: logger.child({ component: 'provisioning' }),
+      concurrency: config.provisioningConcurrency,
+      exportDir: join(config.dataDir, 'exports'),
+      ...provisioningDeps(config.provisioning, cognito),
+    });
+    stopping.push(() => workers.stop());
+
     const jobRelay = new JobOutboxRelay({ client: documents, tableName: config.jobsTable, kinesis, streamName: config.telemetry.streamName, logger: logger.child({ component: 'job-outbox-relay' }) });
     jobRelay.start();
     stopping.push(() => jobRelay.stop());
@@ -127,7 +150,7 @@ export async function startControlPlane(config: ControlPlaneConfig, logger: Logg
     const verifier = createTokenVerifier(verifierOptions);
     const url = await listen(createApp({ db, verifier, logger, service: { tierPolicy: { sharedRegion: config.sharedRegion } } }), config.port);
     const jobs = new JobRepository({ client: documents, tableName: config.jobsTable, eventSource: JOB_MANAGER_EVENT_SOURCE });
-    const jobManagerUrl = await listen(createJobManagerApp({ repository: jobs, tenantLookup: tenantLookupFromDatabase(db), verifier, logger }), config.jobManagerPort);
+    const jobManagerUrl = await listen(createJobManagerApp({ repository: jobs, tenantLookup: tenantLookupFromDatabase(db, (tenantId) => tenantAccountId(db, tenantId)), verifier, logger }), config.jobManagerPort);
 
     if (config.cloud.mode === 'local') {
       const executorJobs = new JobRepository({ client: documents, tableName: config.jobsTable, eventSource: EXECUTOR_EVENT_SOURCE });

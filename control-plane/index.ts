@@ -12,7 +12,7 @@ export { activeTenants, tenantLookupFromDatabase } from './job-manager/tenant-lo
 export { startProvisioningWorkers, type ProvisioningWorkers } from './provisioning/workers.js';
 export { WorkflowEngine } from './provisioning/engine.js';
 export { ProvisioningService, type ProvisioningServiceOptions } from './provisioning/service.js';
-export { reconcile, tenantAccountId, tenantManifests, type DriftItem, type ReconcileReport } from './provisioning/reconciler.js';
+export { reconcile, tenantAccountId, type DriftItem, type ReconcileReport } from './provisioning/reconciler.js';
 export type { ProvisioningDeps, RenderManifests, SynthesizeStack, SynthesizedStack, TenantStackRequest, ValidateManifests, WorkerOptions } from './provisioning/options.js';
 export type { WorkflowView } from './provisioning/workflows.js';
 export * from './provisioning/errors.js';

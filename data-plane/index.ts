@@ -24,3 +24,6 @@ export type { ExecutorConfig, RunningExecutor } from './executor/main.js';
 export { STEP_PROFILES, STEP_STARTUP_MS, planJob } from './executor/simulation.js';
 export type { JobSpec, StepPlan, StepProfile } from './executor/simulation.js';
 export { JobExecutorError, JobExecutorValidationError } from './executor/errors.js';
+export { AnalyticsConsumer, AnalyticsStore, ShardAggregator, ShardProcessor, LeaseTable, ensureLeaseTable, SHARD_END, createAnalyticsHandler, analyticsLambdaConfigFromEnvironment, syntheticTelemetry, DURATION_RELATIVE_ACCURACY, AnalyticsError, AnalyticsConfigError, AnalyticsStateError, LeaseLostError } from './analytics/index.js';
+export type { AnalyticsConsumerProps, AnalyticsConsumerStats, AnalyticsStoreProps, AggregationOptions, AggregatorStats, ShardRecord, ShardState, DeadLetter, DeadLetterReason, DeadLetterFile, DayFile, DayState, HourRow, WindowMetrics, Lease, LeaseTableProps, AnalyticsLambdaConfig, AnalyticsLambdaDeps, AnalyticsLambdaHandler, SyntheticTelemetryOptions } from './analytics/index.js';
+export type { PendingRecord } from './analytics/index.js';

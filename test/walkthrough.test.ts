@@ -1,11 +1,12 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { GetRecordsCommand, GetShardIteratorCommand, KinesisClient, ListShardsCommand } from '@aws-sdk/client-kinesis';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../bin/config.js';
 import { startControlPlane, type RunningControlPlane } from '../bin/start.js';
 import { localKinesisClientConfig } from '../local-cloud/index.js';
 
@@ -15,14 +16,24 @@ const run = promisify(execFile);
 describe('the README walk-through', () => {
   let dataDir: string;
   let kit: RunningControlPlane;
+  let tenantId: string;
+  let tenantAdmin: string;
+
+  async function eventually<T>(read: () => Promise<T>, done: (value: T) => boolean): Promise<T> {
+    for (let attempt = 0; ; attempt++) {
+      const value = await read();
+      if (done(value) || attempt === 200) return value;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
 
   async function cliToken(...args: string[]): Promise<string> {
     const { stdout } = await run(process.execPath, ['--import', 'tsx', 'bin/saas-kit.ts', 'token', ...args], { env: { ...process.env, SAAS_KIT_DATA_DIR: dataDir } });
     return stdout.trim();
   }
 
-  async function call(method: string, path: string, token: string, body?: unknown, headers: Record<string, string> = {}) {
-    const response = await fetch(kit.url + path, {
+  async function call(method: string, path: string, token: string, body?: unknown, headers: Record<string, string> = {}, base = kit.url) {
+    const response = await fetch(base + path, {
       method,
       headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}), ...headers },
       ...(body ? { body: JSON.stringify(body) } : {}),
@@ -32,20 +43,10 @@ describe('the README walk-through', () => {
 
   beforeAll(async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'saas-kit-walkthrough-'));
-    kit = await startControlPlane(
-      {
-        host: '127.0.0.1',
-        port: 0,
-        jobManagerPort: 0,
-        jobsTable: 'saas-kit-jobs',
-        executorTimeScale: 0.01,
-        dataDir,
-        sharedRegion: 'us-east-1',
-        telemetry: { streamName: 'saas-kit-events', bucket: 'saas-kit-analytics' },
-        cloud: { mode: 'local', ports: { cognito: 0, kinesis: 0, dynamoDb: 0, s3: 0 } },
-      },
-      pino({ level: 'silent' }),
-    );
+    // The README's `npm start`, with every port left to the system so tests can run side by side.
+    const env = { SAAS_KIT_DATA_DIR: dataDir, PORT: '0', JOB_MANAGER_PORT: '0', LOCAL_COGNITO_PORT: '0', LOCAL_KINESIS_PORT: '0', LOCAL_DYNAMODB_PORT: '0', LOCAL_S3_PORT: '0' };
+    const timing = { EXECUTOR_TIME_SCALE: '0.01', LOCAL_ACCOUNT_CREATION_MS: '100', LOCAL_STACK_DEPLOY_MS: '100' };
+    kit = await startControlPlane(loadConfig({ ...env, ...timing }).controlPlane, pino({ level: 'silent' }));
   });
   afterAll(async () => {
     await kit.close();
@@ -65,30 +66,54 @@ describe('the README walk-through', () => {
     const again = await call('POST', '/v1/tenants', token, body, { 'idempotency-key': 'signup-0001' });
     expect(again.body.id).toBe(registered.body.id);
 
-    const admin = await cliToken('--role', 'tenant-admin', '--tenant', registered.body.id as string);
-    const status = await call('GET', `/v1/tenants/${registered.body.id as string}`, admin);
-    expect(status).toMatchObject({ status: 200, body: { id: registered.body.id, status: 'PENDING' } });
-    const history = await call('GET', `/v1/tenants/${registered.body.id as string}/history`, admin);
-    expect(history.body.items).toEqual([expect.objectContaining({ from: null, to: 'PENDING' })]);
+    const id = registered.body.id as string;
+    const admin = await cliToken('--role', 'tenant-admin', '--tenant', id);
+    // The provisioning workers take the tenant to ACTIVE in the background.
+    const active = await eventually(() => call('GET', `/v1/tenants/${id}`, admin), (response) => response.body.status === 'ACTIVE');
+    expect(active).toMatchObject({ status: 200, body: { id, status: 'ACTIVE', tier: 'bridge' } });
+    const history = await call('GET', `/v1/tenants/${id}/history`, admin);
+    expect((history.body.items as { to: string }[]).map((change) => change.to)).toEqual(['PENDING', 'PROVISIONING', 'ACTIVE']);
+    const provisioning = await call('GET', `/v1/tenants/${id}/provisioning`, admin);
+    expect(provisioning.body.items).toEqual([expect.objectContaining({ kind: 'onboard', status: 'SUCCEEDED' })]);
+    // The local Kubernetes is the GitOps folder: the bridge tenant's chart, its node placement included.
+    const deployment = await readFile(join(dataDir, 'manifests', 'tenants', 'acme-analytics', 'deployment-job-executor.yaml'), 'utf8');
+    expect(deployment).toContain('saas-kit/tenant: acme-analytics');
+    tenantId = id;
+    tenantAdmin = admin;
   });
 
-  it("puts the control plane's events on the telemetry stream", async () => {
+  it('runs a job of the tenant on its placement, from data-lake upload to success', async () => {
+    const jobs = (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => call(method, path, tenantAdmin, body, headers, kit.jobManagerUrl);
+    expect(await jobs('POST', '/v1/datalake/objects', { key: 'raw/orders.parquet', bytes: 50_000_000 })).toMatchObject({ status: 201 });
+    const dataset = await jobs('POST', '/v1/datalake/datasets', { name: 'orders', objectKeys: ['raw/orders.parquet'] });
+    expect(dataset).toMatchObject({ status: 201, body: { sizeBytes: 50_000_000 } });
+    const submitted = await jobs('POST', '/v1/jobs', { steps: ['load', 'transform', 'persist'], inputDatasetId: dataset.body.id, requestedVcpu: 4 }, { 'idempotency-key': 'job-0001' });
+    expect(submitted).toMatchObject({ status: 202, body: { status: 'QUEUED', placement: { tier: 'bridge', namespace: 'tenant-acme-analytics' } } });
+    // The local executor of this ACTIVE tenant claims it.
+    const finished = await eventually(() => jobs('GET', `/v1/jobs/${submitted.body.id as string}`), (response) => response.body.status === 'SUCCEEDED');
+    expect(finished.body.tenantId).toBe(tenantId);
+  });
+
+  it("puts the events of the control plane and of the job on the telemetry stream", async () => {
     const endpoints = kit.localEndpoints;
     if (!endpoints) throw new Error('the local kit writes its endpoints');
     const kinesis = new KinesisClient(localKinesisClientConfig(endpoints.kinesis));
     try {
       const types = new Set<string>();
-      // The outbox relay runs in the background: wait until the registration's events arrived.
-      for (let attempt = 0; attempt < 100 && !types.has('tenant.registered'); attempt++) {
+      // The outbox relays run in the background: wait until the last events arrived.
+      const arrived = () => types.has('tenant.registered') && types.has('job.succeeded');
+      for (let attempt = 0; attempt < 100 && !arrived(); attempt++) {
         const shards = await kinesis.send(new ListShardsCommand({ StreamName: endpoints.kinesis.streamName }));
         for (const shard of shards.Shards ?? []) {
           const start = await kinesis.send(new GetShardIteratorCommand({ StreamName: endpoints.kinesis.streamName, ShardId: shard.ShardId, ShardIteratorType: 'TRIM_HORIZON' }));
           const page = await kinesis.send(new GetRecordsCommand({ ShardIterator: start.ShardIterator }));
           for (const record of page.Records ?? []) types.add((JSON.parse(Buffer.from(record.Data ?? []).toString('utf8')) as { type: string }).type);
         }
-        if (!types.has('tenant.registered')) await new Promise((resolve) => setTimeout(resolve, 100));
+        if (!arrived()) await new Promise((resolve) => setTimeout(resolve, 100));
       }
-      expect([...types]).toEqual(expect.arrayContaining(['tenant.registered', 'tenant.status_changed', 'user.created']));
+      expect([...types]).toEqual(
+        expect.arrayContaining(['tenant.registered', 'tenant.status_changed', 'user.created', 'datalake.object.uploaded', 'datalake.dataset.created', 'job.submitted', 'job.started', 'job.succeeded']),
+      );
     } finally {
       kinesis.destroy();
     }

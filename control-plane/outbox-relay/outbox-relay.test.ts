@@ -15,7 +15,7 @@ let client: KinesisClient;
 
 beforeAll(async () => {
   kinesis = await startLocalKinesis({ transitionMs: 0 });
-  client = new KinesisClient({ ...localKinesisClientConfig(kinesis), maxAttempts: 1 });
+  client = new KinesisClient(localKinesisClientConfig(kinesis));
 });
 afterAll(async () => {
   client.destroy();

@@ -4,9 +4,8 @@ import { NotFoundError } from '../errors.js';
 import { Tenant } from '../tenant-manager/models/index.js';
 import { TenantResource, Workflow, type ResourceKind } from './models/index.js';
 import { clusterKey, placementOf } from './plans.js';
-import type { KubeObject, Providers } from './providers.js';
-import type { RenderManifests } from './options.js';
-import { refOf, regionFor, stackNameOf } from './steps.js';
+import type { Providers } from './providers.js';
+import { refOf, stackNameOf } from './steps.js';
 import { UNFINISHED, asTier } from './workflows.js';
 
 export interface DriftItem {
@@ -99,22 +98,6 @@ async function tenantDrift(deps: { readonly db: Database; readonly providers: Pr
     if (cluster !== current && applied.length > 0) item('kubernetes', cluster, 'orphaned', `${applied.length} objects are still applied, e.g. ${applied[0] ?? ''}`);
   }
   return drift;
-}
-
-/**
- * The tenant's Kubernetes objects for its tier, as the kubernetes step renders them
- * (`saas-kit tenants manifests ID`).
- */
-export async function tenantManifests(
-  deps: { readonly db: Database; readonly renderManifests: RenderManifests; /** @default 'us-east-1' */ readonly region?: string },
-  tenantId: string,
-): Promise<{ readonly tenant: { readonly id: string; readonly name: string; readonly tier: TierName }; readonly objects: readonly KubeObject[] }> {
-  const tenant = await Tenant.query(deps.db.knex).findById(tenantId);
-  if (!tenant) throw new NotFoundError(`No tenant ${tenantId}: check the id with GET /v1/tenants.`);
-  const tier = asTier(tenant.tier);
-  const account = placementOf(tier).ownAccount ? await TenantResource.query(deps.db.knex).where({ tenant_id: tenant.id, kind: 'account' }).whereNull('removed_at').first() : undefined;
-  const objects = await deps.renderManifests({ tenant: refOf(tenant, tier), region: regionFor(tenant, tier, deps.region ?? 'us-east-1'), ...(account ? { accountId: account.name } : {}) });
-  return { tenant: { id: tenant.id, name: tenant.name, tier }, objects };
 }
 
 /** The tenant's own AWS account (a silo), or null when it has none (for the Job Manager's lookups). */

@@ -1,0 +1,312 @@
+/**
+ * One tenant's day: the hour windows and the day window of one UTC day, in one object that is also
+ * the unit of storage (one S3 file per tenant per day). Order-independent: applying the same events
+ * in any order gives the same state, so a replay after a crash, or a late event, lands where it would
+ * have landed the first time. Memory grows with the users, sessions and jobs of the day, not with its events.
+ */
+import type { DDSketch } from '@datadog/sketches-js';
+import { AnalyticsStateError } from './errors.js';
+import { Kind, type Fact } from './read-record.js';
+import { loadSketch, newSketch, quantileOf, storeSketch, type StoredSketch } from './sketch.js';
+
+export const HOUR_MS = 3_600_000;
+export const DAY_MS = 24 * HOUR_MS;
+
+/** The additive metrics, one slot per hour each. */
+const COUNTERS = [
+  'registrations',
+  'logins',
+  'uploads',
+  'upload_bytes',
+  'datasets_created',
+  'datasets_deleted',
+  'dataset_bytes_net',
+  'jobs_submitted',
+  'jobs_started',
+  'jobs_succeeded',
+  'jobs_failed',
+  'jobs_cancelled',
+  'vcpu_ms',
+  'job_bytes_read',
+  'job_bytes_written',
+] as const;
+
+type Counter = (typeof COUNTERS)[number];
+
+const C = Object.fromEntries(COUNTERS.map((name, index) => [name, index])) as Record<Counter, number>;
+const WIDTH = COUNTERS.length;
+
+/** The metrics of one window, as the day files carry them (snake_case: Athena's column names). */
+export type WindowMetrics = Record<Counter, number> & {
+  /** Users with a `user.login` in the window. */
+  readonly active_users: number;
+  /** Sessions whose `user.login` is in the window. */
+  readonly sessions: number;
+  /** Of those, sessions in which the tenant submitted no job (see docs/analytics.md). */
+  readonly idle_sessions: number;
+  readonly vcpu_seconds: number;
+  /** Approximate (DDSketch, 1% relative accuracy); null without ended jobs. */
+  readonly duration_p50_ms: number | null;
+  readonly duration_p95_ms: number | null;
+};
+
+export interface HourRow extends WindowMetrics {
+  readonly hour: number;
+  readonly window_start: string;
+}
+
+/** A day file: one JSON line; `state` is what the consumer reloads, Athena ignores it. */
+export interface DayFile extends WindowMetrics {
+  readonly tenant_id: string;
+  readonly day: string;
+  readonly window_start: string;
+  /** The hours with any activity. */
+  readonly hours: readonly HourRow[];
+  readonly state: DayState;
+}
+
+/** Everything needed to go on aggregating the day, exactly. */
+export interface DayState {
+  readonly version: 1;
+  /** Per shard, the highest sequence number applied to this day: records at or below it are not applied again. */
+  readonly applied: Readonly<Record<string, string>>;
+  /** Hour-major counters, `COUNTERS.length` per hour. */
+  readonly counters: readonly number[];
+  /** `[userId, bit mask of the hours with a login]`. */
+  readonly users: readonly (readonly [string, number])[];
+  /** `[sessionId, login ms or null, logout ms or null]`. */
+  readonly sessions: readonly (readonly [string, number | null, number | null])[];
+  /** Times of the jobs submitted (epoch ms). */
+  readonly jobTimes: readonly number[];
+  /** Duration sketches of the hours that have ended jobs, by hour. */
+  readonly sketches: Readonly<Record<string, StoredSketch>>;
+}
+
+/** Compares Kinesis sequence numbers (decimal strings of up to 128 bits). */
+export function compareSequence(left: string, right: string): number {
+  if (left.length !== right.length) return left.length - right.length;
+  return left < right ? -1 : left > right ? 1 : 0;
+}
+
+/** `YYYY-MM-DD` of the UTC day starting at `dayStartMs`. */
+export function dayName(dayStartMs: number): string {
+  return new Date(dayStartMs).toISOString().slice(0, 10);
+}
+
+interface Session {
+  login: number;
+  logout: number;
+}
+
+export class DayWindow {
+  public readonly tenantId: string;
+  public readonly dayStartMs: number;
+  /** Applied since the last save. */
+  public dirty = false;
+  private readonly applied = new Map<string, string>();
+  private readonly counters = new Float64Array(24 * WIDTH);
+  private readonly users = new Map<string, number>();
+  private readonly sessions = new Map<string, Session>();
+  private readonly jobTimes: number[] = [];
+  private readonly sketches: (DDSketch | undefined)[] = new Array<DDSketch | undefined>(24);
+
+  public constructor(tenantId: string, dayStartMs: number) {
+    this.tenantId = tenantId;
+    this.dayStartMs = dayStartMs;
+  }
+
+  /** Whether a record of `shardId` at `sequenceNumber` is already in this day. */
+  public hasApplied(shardId: string, sequenceNumber: string): boolean {
+    const applied = this.applied.get(shardId);
+    return applied !== undefined && compareSequence(sequenceNumber, applied) <= 0;
+  }
+
+  /** Adds one event of this tenant and day, read at `sequenceNumber` of `shardId` (records of a shard come in order). */
+  public apply(fact: Fact, shardId: string, sequenceNumber: string): void {
+    this.applied.set(shardId, sequenceNumber);
+    this.dirty = true;
+    const hour = Math.floor((fact.timeMs - this.dayStartMs) / HOUR_MS);
+    const base = hour * WIDTH;
+    const counters = this.counters;
+    switch (fact.kind) {
+      case Kind.registered:
+        counters[base + C.registrations] += 1;
+        break;
+      case Kind.login: {
+        counters[base + C.logins] += 1;
+        const userId = fact.userId;
+        this.users.set(userId, (this.users.get(userId) ?? 0) | (1 << hour));
+        const session = this.session(fact.sessionId);
+        session.login = Math.min(session.login, fact.timeMs);
+        break;
+      }
+      case Kind.logout: {
+        const session = this.session(fact.sessionId);
+        session.logout = Math.min(session.logout, fact.timeMs);
+        break;
+      }
+      case Kind.uploaded:
+        counters[base + C.uploads] += 1;
+        counters[base + C.upload_bytes] += fact.amount;
+        break;
+      case Kind.datasetCreated:
+        counters[base + C.datasets_created] += 1;
+        counters[base + C.dataset_bytes_net] += fact.amount;
+        break;
+      case Kind.datasetDeleted:
+        counters[base + C.datasets_deleted] += 1;
+        counters[base + C.dataset_bytes_net] -= fact.amount;
+        break;
+      case Kind.jobSubmitted:
+        counters[base + C.jobs_submitted] += 1;
+        this.jobTimes.push(fact.timeMs);
+        break;
+      case Kind.jobStarted:
+        counters[base + C.jobs_started] += 1;
+        break;
+      case Kind.jobSucceeded:
+      case Kind.jobFailed:
+      case Kind.jobCancelled: {
+        const ended = fact.kind === Kind.jobSucceeded ? C.jobs_succeeded : fact.kind === Kind.jobFailed ? C.jobs_failed : C.jobs_cancelled;
+        counters[base + ended] += 1;
+        counters[base + C.vcpu_ms] += fact.vcpuMs;
+        counters[base + C.job_bytes_read] += fact.bytesRead;
+        counters[base + C.job_bytes_written] += fact.bytesWritten;
+        let sketch = this.sketches[hour];
+        if (sketch === undefined) {
+          sketch = newSketch();
+          this.sketches[hour] = sketch;
+        }
+        sketch.accept(fact.amount);
+        break;
+      }
+      default:
+        // Other types (status and tier changes, user.created, billing) are not aggregated here.
+        break;
+    }
+  }
+
+  private session(sessionId: string): Session {
+    let session = this.sessions.get(sessionId);
+    if (session === undefined) {
+      session = { login: Infinity, logout: Infinity };
+      this.sessions.set(sessionId, session);
+    }
+    return session;
+  }
+
+  /** The day file: metrics of the day and of each active hour, and the state to go on from. */
+  public toFile(): DayFile {
+    const jobTimes = Float64Array.from(this.jobTimes).sort();
+    const hours: HourRow[] = [];
+    for (let hour = 0; hour < 24; hour += 1) {
+      const metrics = this.metrics(hour, jobTimes);
+      if (COUNTERS.some((name) => metrics[name] !== 0) || metrics.sessions > 0) {
+        hours.push({ hour, window_start: new Date(this.dayStartMs + hour * HOUR_MS).toISOString(), ...metrics });
+      }
+    }
+    return {
+      tenant_id: this.tenantId,
+      day: dayName(this.dayStartMs),
+      window_start: new Date(this.dayStartMs).toISOString(),
+      ...this.metrics(undefined, jobTimes),
+      hours,
+      state: this.state(),
+    };
+  }
+
+  /** Metrics of one hour, or of the day when `hour` is undefined. */
+  private metrics(hour: number | undefined, sortedJobTimes: Float64Array): WindowMetrics {
+    const first = hour ?? 0;
+    const last = hour ?? 23;
+    const windowStart = this.dayStartMs + first * HOUR_MS;
+    const windowEnd = this.dayStartMs + (last + 1) * HOUR_MS;
+    const sums = {} as Record<Counter, number>;
+    for (const name of COUNTERS) {
+      let sum = 0;
+      for (let h = first; h <= last; h += 1) sum += this.counters[h * WIDTH + C[name]];
+      sums[name] = sum;
+    }
+    let activeUsers = 0;
+    const mask = hour === undefined ? 0xffffff : 1 << hour;
+    for (const hours of this.users.values()) if ((hours & mask) !== 0) activeUsers += 1;
+    let sessions = 0;
+    let idle = 0;
+    for (const session of this.sessions.values()) {
+      if (session.login < windowStart || session.login >= windowEnd) continue;
+      sessions += 1;
+      const end = session.logout >= session.login && session.logout < windowEnd ? session.logout : windowEnd;
+      if (!hasTimeIn(sortedJobTimes, session.login, end)) idle += 1;
+    }
+    let sketch: DDSketch | undefined;
+    if (hour !== undefined) {
+      sketch = this.sketches[hour];
+    } else {
+      for (const hourSketch of this.sketches) {
+        if (hourSketch === undefined) continue;
+        sketch ??= newSketch();
+        sketch.merge(hourSketch);
+      }
+    }
+    return {
+      ...sums,
+      active_users: activeUsers,
+      sessions,
+      idle_sessions: idle,
+      vcpu_seconds: sums.vcpu_ms / 1000,
+      duration_p50_ms: quantileOf(sketch, 0.5),
+      duration_p95_ms: quantileOf(sketch, 0.95),
+    };
+  }
+
+  private state(): DayState {
+    const sketches: Record<string, StoredSketch> = {};
+    this.sketches.forEach((sketch, hour) => {
+      if (sketch !== undefined) sketches[String(hour)] = storeSketch(sketch);
+    });
+    return {
+      version: 1,
+      applied: Object.fromEntries(this.applied),
+      counters: Array.from(this.counters),
+      users: [...this.users],
+      sessions: [...this.sessions].map(([id, session]) => [id, finite(session.login), finite(session.logout)] as const),
+      jobTimes: [...this.jobTimes],
+      sketches,
+    };
+  }
+
+  /** A day read back from its file. */
+  public static fromFile(file: DayFile, key: string): DayWindow {
+    const state = file.state as DayState | undefined;
+    if (typeof file.tenant_id !== 'string' || typeof file.window_start !== 'string' || state?.version !== 1) {
+      throw new AnalyticsStateError(key, 'not a tenant-day file of version 1 (tenant_id, window_start and state.version 1 expected).');
+    }
+    const window = new DayWindow(file.tenant_id, Date.parse(file.window_start));
+    if (state.counters.length !== window.counters.length) {
+      throw new AnalyticsStateError(key, `state.counters has ${state.counters.length} values, expected ${window.counters.length}.`);
+    }
+    window.counters.set(state.counters);
+    for (const [shard, sequence] of Object.entries(state.applied)) window.applied.set(shard, sequence);
+    for (const [userId, hours] of state.users) window.users.set(userId, hours);
+    for (const [sessionId, login, logout] of state.sessions) window.sessions.set(sessionId, { login: login ?? Infinity, logout: logout ?? Infinity });
+    window.jobTimes.push(...state.jobTimes);
+    for (const [hour, stored] of Object.entries(state.sketches)) window.sketches[Number(hour)] = loadSketch(stored, key);
+    return window;
+  }
+}
+
+function finite(value: number): number | null {
+  return Number.isFinite(value) ? value : null;
+}
+
+/** Whether a sorted array holds a value in [from, to). */
+function hasTimeIn(sorted: Float64Array, from: number, to: number): boolean {
+  let low = 0;
+  let high = sorted.length;
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    if (sorted[middle] < from) low = middle + 1;
+    else high = middle;
+  }
+  return low < sorted.length && sorted[low] < to;
+}
