@@ -23,14 +23,13 @@ import { Construct } from 'constructs';
 import { StreamProducerAccess, accessLogsBucket } from '../../tenant-tiers/infra/index.js';
 import { AnalyticsPipelineConfigError } from './errors.js';
 
-/** Environment variables the aggregation Lambda reads (the handler's side of the contract). */
+/**
+ * Environment variables the aggregation Lambda reads (`lambdaConfigFromEnvironment` in data-plane/analytics).
+ * It needs only its bucket: the event source keeps the checkpoints, and each record names its stream.
+ */
 export const ANALYTICS_HANDLER_ENV = {
   /** Name of the aggregates bucket. */
-  bucketName: 'AGGREGATES_BUCKET_NAME',
-  /** Name of the lease/checkpoint table. */
-  leaseTableName: 'LEASE_TABLE_NAME',
-  /** Name of the central event stream. */
-  streamName: 'EVENT_STREAM_NAME',
+  bucketName: 'ANALYTICS_BUCKET',
 } as const;
 
 /** Where the handler is, relative to the repository: `data-plane/analytics/lambda-handler.ts`, exporting `handler`. */
@@ -77,12 +76,6 @@ export interface AnalyticsPipelineProps {
    * @default Duration.hours(24)
    */
   readonly maxRecordAge?: Duration;
-  /**
-   * Concurrent batches per shard. Above 1, records of one partition key (one tenant) stay in order
-   * but shards no longer map one-to-one to invocations.
-   * @default 1
-   */
-  readonly parallelizationFactor?: number;
   /**
    * Iterator age above which the aggregates are called late.
    * @default Duration.minutes(5)
@@ -148,7 +141,9 @@ export class AnalyticsPipeline extends Construct {
 
     this.bucket = this.buildBucket(removalPolicy, props.deadLetterRetention ?? Duration.days(90));
     this.leaseTable = new dynamodb.Table(this, 'LeaseTable', {
-      partitionKey: { name: 'leaseKey', type: dynamodb.AttributeType.STRING },
+      // The long-running consumer's leases and checkpoints (AnalyticsConsumer), one item per shard;
+      // the Lambda needs none, its event source keeps the checkpoints.
+      partitionKey: { name: 'shardId', type: dynamodb.AttributeType.STRING },
       billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       encryption: dynamodb.TableEncryption.AWS_MANAGED,
@@ -177,7 +172,8 @@ export class AnalyticsPipeline extends Construct {
       bisectBatchOnError: true,
       retryAttempts: props.retryAttempts ?? 10,
       maxRecordAge: props.maxRecordAge ?? Duration.hours(24),
-      parallelizationFactor: props.parallelizationFactor ?? 1,
+      // One batch per shard at a time: the handler keeps per-shard state (watermarks, recent ids) in S3.
+      parallelizationFactor: 1,
       onFailure: new SqsDlq(this.deadLetterQueue),
     }));
 
@@ -235,8 +231,6 @@ export class AnalyticsPipeline extends Construct {
       tracing: lambda.Tracing.ACTIVE,
       environment: {
         [ANALYTICS_HANDLER_ENV.bucketName]: this.bucket.bucketName,
-        [ANALYTICS_HANDLER_ENV.leaseTableName]: this.leaseTable.tableName,
-        [ANALYTICS_HANDLER_ENV.streamName]: this.stream.streamName,
         NODE_OPTIONS: '--enable-source-maps',
       },
     };
@@ -249,7 +243,6 @@ export class AnalyticsPipeline extends Construct {
           bundling: { format: nodejs.OutputFormat.ESM, target: 'node24', sourceMap: true, minify: true },
         });
     this.bucket.grantReadWrite(fn);
-    this.leaseTable.grantReadWriteData(fn);
     Validations.of(role).acknowledge({
       id: `AwsSolutions-IAM5[Resource::<${Stack.of(this).getLogicalId(this.bucket.node.defaultChild as s3.CfnBucket)}.Arn>/*]`,
       reason: 'The aggregator writes day-partitioned objects whose keys are not known in advance, in its own bucket only.',
@@ -336,7 +329,6 @@ function validate(props: AnalyticsPipelineProps): void {
   };
   positiveInteger('shardCount', props.shardCount, 10_000, 'must be a whole number of shards from 1, or be left out for on-demand capacity');
   positiveInteger('batchSize', props.batchSize, 10_000, 'must be from 1 to 10000 records (the Kinesis event source limit)');
-  positiveInteger('parallelizationFactor', props.parallelizationFactor, 10, 'must be from 1 to 10 (the Kinesis event source limit)');
   if (props.retryAttempts !== undefined && (!Number.isInteger(props.retryAttempts) || props.retryAttempts < 0 || props.retryAttempts > 10_000)) {
     throw new AnalyticsPipelineConfigError('retryAttempts', props.retryAttempts, 'must be from 0 to 10000 (the Kinesis event source limit)');
   }
