@@ -13,6 +13,7 @@ const Env = z.object({
   PORT: z.coerce.number().int().min(0).max(65_535).default(3000),
   JOB_MANAGER_PORT: z.coerce.number().int().min(0).max(65_535).default(3001),
   JOBS_TABLE: z.string().regex(/^[a-zA-Z0-9_.-]{3,255}$/, 'a DynamoDB table name').default('saas-kit-jobs'),
+  ANALYTICS_LEASE_TABLE: z.string().regex(/^[a-zA-Z0-9_.-]{3,255}$/, 'a DynamoDB table name').default('saas-kit-analytics-leases'),
   EXECUTOR_TIME_SCALE: z.coerce.number().positive().max(1).default(0.05),
   DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/, error: 'DATABASE_URL must be a postgres:// URL' }).optional(),
   SAAS_KIT_DATA_DIR: z.string().default('.data'),
@@ -117,6 +118,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): KitConfig {
       port: e.PORT,
       jobManagerPort: e.JOB_MANAGER_PORT,
       jobsTable: e.JOBS_TABLE,
+      analyticsLeaseTable: e.ANALYTICS_LEASE_TABLE,
       executorTimeScale: e.EXECUTOR_TIME_SCALE,
       provisioningConcurrency: e.PROVISIONING_CONCURRENCY,
       provisioning: {

@@ -22,7 +22,7 @@ import {
   tenantLookupFromDatabase,
   type TokenVerifierOptions,
 } from '../control-plane/index.js';
-import { EXECUTOR_EVENT_SOURCE, JobOutboxRelay, JobRepository, createJobsTable } from '../data-plane/index.js';
+import { AnalyticsConsumer, EXECUTOR_EVENT_SOURCE, JobOutboxRelay, JobRepository, createJobsTable, ensureLeaseTable } from '../data-plane/index.js';
 import { ensureKitUserPool, localCognitoClientConfig, localDynamoDbClientConfig, localKinesisClientConfig, localS3ClientConfig, startLocalCloud, type LocalCloud, type LocalCloudPorts } from '../local-cloud/index.js';
 import { startLocalExecutors } from './local-executors.js';
 import { provisioningDeps, type ProvisioningConfig } from './provisioning.js';
@@ -35,6 +35,8 @@ export interface ControlPlaneConfig {
   readonly jobManagerPort: number;
   /** The DynamoDB table of jobs, datasets and their outbox. */
   readonly jobsTable: string;
+  /** The analytics consumer's lease and checkpoint table (DynamoDB). */
+  readonly analyticsLeaseTable: string;
   /** Simulated job time per real time for the local executors: 0.05 runs a 20 s step in 1 s. */
   readonly executorTimeScale: number;
   /** How tenants are provisioned: the platform their stacks import, and local or AWS providers. */
@@ -108,6 +110,7 @@ export async function startControlPlane(config: ControlPlaneConfig, logger: Logg
       cognito = { client: new CognitoIdentityProviderClient(localCognitoClientConfig(cloud.cognito)), userPoolId: pool.userPoolId };
       await ensureTelemetryResources(kinesis, s3, config.telemetry);
       await createJobsTable(dynamoDb, config.jobsTable);
+      await ensureLeaseTable(dynamoDb, config.analyticsLeaseTable);
       logger.info({ cognito: cloud.cognito.endpoint, kinesis: cloud.kinesis.endpoint, s3: cloud.s3.endpoint, dynamoDb: cloud.dynamoDb.endpoint, userPoolId: pool.userPoolId }, 'local cloud ready');
     } else {
       verifierOptions = config.cloud;
@@ -152,7 +155,20 @@ export async function startControlPlane(config: ControlPlaneConfig, logger: Logg
     const jobs = new JobRepository({ client: documents, tableName: config.jobsTable, eventSource: JOB_MANAGER_EVENT_SOURCE });
     const jobManagerUrl = await listen(createJobManagerApp({ repository: jobs, tenantLookup: tenantLookupFromDatabase(db, (tenantId) => tenantAccountId(db, tenantId)), verifier, logger }), config.jobManagerPort);
 
+    // On AWS the analytics Lambda of the AnalyticsPipeline stack aggregates; locally this consumer does, with the same code.
     if (config.cloud.mode === 'local') {
+      const analytics = new AnalyticsConsumer({
+        kinesis,
+        streamName: config.telemetry.streamName,
+        dynamoDb: documents,
+        leaseTableName: config.analyticsLeaseTable,
+        s3,
+        bucket: config.telemetry.bucket,
+        idleDelayMs: 500,
+        logger: logger.child({ component: 'analytics' }),
+      });
+      analytics.start();
+      stopping.push(() => analytics.stop());
       const executorJobs = new JobRepository({ client: documents, tableName: config.jobsTable, eventSource: EXECUTOR_EVENT_SOURCE });
       const executors = startLocalExecutors({ db, repository: executorJobs, timeScale: config.executorTimeScale, logger: logger.child({ component: 'executor' }) });
       stopping.push(() => executors.stop());

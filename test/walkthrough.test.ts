@@ -4,11 +4,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { GetRecordsCommand, GetShardIteratorCommand, KinesisClient, ListShardsCommand } from '@aws-sdk/client-kinesis';
+import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../bin/config.js';
 import { startControlPlane, type RunningControlPlane } from '../bin/start.js';
-import { localKinesisClientConfig } from '../local-cloud/index.js';
+import { localKinesisClientConfig, localS3ClientConfig } from '../local-cloud/index.js';
 
 const run = promisify(execFile);
 
@@ -116,6 +117,27 @@ describe('the README walk-through', () => {
       );
     } finally {
       kinesis.destroy();
+    }
+  });
+
+  it("aggregates the tenant's day into S3 for Athena and QuickSight", async () => {
+    const endpoints = kit.localEndpoints;
+    if (!endpoints) throw new Error('the local kit writes its endpoints');
+    const s3 = new S3Client(localS3ClientConfig(endpoints.s3));
+    try {
+      const key = `tenant_daily/dt=${new Date().toISOString().slice(0, 10)}/${tenantId}.json`;
+      const read = async () => {
+        try {
+          const object = await s3.send(new GetObjectCommand({ Bucket: endpoints.s3.bucket, Key: key }));
+          return JSON.parse(await object.Body?.transformToString() ?? '{}') as Record<string, unknown>;
+        } catch {
+          return {};
+        }
+      };
+      const day = await eventually(read, (row) => row.jobs_succeeded === 1);
+      expect(day).toMatchObject({ tenant_id: tenantId, registrations: 1, uploads: 1, jobs_submitted: 1, jobs_succeeded: 1 });
+    } finally {
+      s3.destroy();
     }
   });
 
