@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import Router from '@koa/router';
 import Koa from 'koa';
 import type { Logger } from 'pino';
@@ -8,6 +7,7 @@ import type { TokenVerifier } from '../auth/token-verifier.js';
 import type { Database } from '../db/database.js';
 import { jsonBody } from '../http/json-body.js';
 import { problemMiddleware } from '../http/problem.js';
+import { requestLog } from '../http/request-log.js';
 import { mountRoutes, openApiPaths } from '../http/route.js';
 import { provisioningRoutes } from '../provisioning/routes.js';
 import { ProvisioningService } from '../provisioning/service.js';
@@ -56,21 +56,4 @@ export function createApp(deps: TenantManagerDeps): Koa {
   app.use(router.routes());
   app.use(router.allowedMethods({ throw: true }));
   return app;
-}
-
-/** One line per request at info, with a request id the problem bodies of 500s quote. */
-function requestLog(logger: Logger): Koa.Middleware {
-  return async (ctx, next) => {
-    const started = performance.now();
-    const requestId = ctx.get('x-request-id') || randomUUID();
-    (ctx.state as { requestId?: string }).requestId = requestId;
-    ctx.set('X-Request-Id', requestId);
-    try {
-      await next();
-    } finally {
-      if (logger.isLevelEnabled('info')) {
-        logger.info({ requestId, method: ctx.method, path: ctx.path, status: ctx.status, ms: Math.round((performance.now() - started) * 10) / 10 }, 'request');
-      }
-    }
-  };
 }
