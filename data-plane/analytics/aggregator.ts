@@ -7,6 +7,7 @@
 import type { ParseFailureReason } from '../events/errors.js';
 import { AnalyticsConfigError, AnalyticsError } from './errors.js';
 import { readRecord, type Fact, type Refusal } from './read-record.js';
+import { RecentIds } from './recent-ids.js';
 import { DAY_MS, DayWindow, compareSequence, type DayFile } from './window.js';
 
 /** A record of a shard, as the consumer and the Lambda handler both get it. */
@@ -104,20 +105,19 @@ export class ShardAggregator {
   private readonly windows = new Map<string, DayWindow[]>();
   private processedUpTo: string | null;
   private watermarkMs: number;
-  /** Event id -> sequence number of the record that carried it. */
-  private readonly recent = new Map<string, string>();
-  /** The same ids in a ring, oldest at `ringNext` once full: evicting from a Map's front is O(n) in V8 after many deletes. */
-  private readonly ring: (string | undefined)[];
-  private ringNext = 0;
+  /** Event id -> sequence number of the record that carried it, for the last `dedupeCapacity` ids. */
+  private readonly recent: RecentIds;
   private deadLetters: DeadLetter[] = [];
+  /** The day used last: a tenant's events come in runs (a session's), so most lookups end here. */
+  private lastWindow: DayWindow | undefined;
 
   public constructor(shardId: string, settings: AggregationSettings, state?: ShardState) {
     this.shardId = shardId;
     this.settings = settings;
-    this.ring = new Array<string | undefined>(settings.dedupeCapacity);
+    this.recent = new RecentIds(settings.dedupeCapacity);
     this.processedUpTo = state?.processedUpTo ?? null;
     this.watermarkMs = state?.watermarkMs ?? -Infinity;
-    for (const [id, sequence] of state?.recentIds ?? []) this.remember(id, sequence);
+    for (const [id, sequence] of state?.recentIds ?? []) this.recent.remember(id, sequence);
   }
 
   /** Starts a child shard after a reshard at the latest watermark of its parents. */
@@ -169,12 +169,20 @@ export class ShardAggregator {
     const days = this.windows.get(tenantId);
     if (days === undefined) this.windows.set(tenantId, [window]);
     else days.push(window);
+    this.lastWindow = window;
   }
 
   private window(tenantId: string, dayStartMs: number): DayWindow | undefined {
+    const last = this.lastWindow;
+    if (last !== undefined && last.dayStartMs === dayStartMs && last.tenantId === tenantId) return last;
     const days = this.windows.get(tenantId);
     if (days === undefined) return undefined;
-    for (const day of days) if (day.dayStartMs === dayStartMs) return day;
+    for (const day of days) {
+      if (day.dayStartMs === dayStartMs) {
+        this.lastWindow = day;
+        return day;
+      }
+    }
     return undefined;
   }
 
@@ -188,15 +196,19 @@ export class ShardAggregator {
 
   /** Reads and applies records whose tenant-days, when not in memory, are new (a fresh aggregation, as the benchmark runs it). */
   public applyFresh(records: readonly ShardRecord[]): void {
-    const pending = this.ingest(records);
-    for (const { tenantId, dayStartMs } of this.missingDays(pending)) this.install(tenantId, dayStartMs, undefined, '');
-    this.apply(pending);
+    // Nothing to load, so no record is held: a missing day is started empty when its first event is applied.
+    let index = 0;
+    while (index < records.length && this.processedUpTo !== null && compareSequence(records[index].sequenceNumber, this.processedUpTo) <= 0) index += 1;
+    for (; index < records.length; index += 1) {
+      const record = records[index];
+      this.applyOne(record, readRecord(record.data), true);
+    }
   }
 
-  private applyOne(record: ShardRecord, result: Fact | Refusal): void {
+  private applyOne(record: ShardRecord, result: Fact | Refusal, startMissing = false): void {
     this.stats.records += 1;
     this.processedUpTo = record.sequenceNumber;
-    if (result.ok) this.applyFact(record, result);
+    if (result.ok) this.applyFact(record, result, startMissing);
     else this.deadLetter(record, result.reason, result.detail);
   }
 
@@ -204,13 +216,12 @@ export class ShardAggregator {
     return dayStartMs + DAY_MS + this.settings.allowedLatenessMs <= this.watermarkMs;
   }
 
-  private applyFact(record: ShardRecord, fact: Fact): void {
-    const seen = this.recent.get(fact.id);
+  private applyFact(record: ShardRecord, fact: Fact, startMissing: boolean): void {
+    const seen = this.recent.seenOrRemember(fact.id, record.sequenceNumber);
     if (seen !== undefined && seen !== record.sequenceNumber) {
       this.stats.duplicates += 1;
       return;
     }
-    if (seen === undefined) this.remember(fact.id, record.sequenceNumber);
     const dayStartMs = dayStartOf(fact.timeMs);
     if (this.isLate(dayStartMs)) {
       const watermark = new Date(this.watermarkMs).toISOString();
@@ -218,7 +229,11 @@ export class ShardAggregator {
       return;
     }
     if (fact.timeMs > this.watermarkMs) this.watermarkMs = fact.timeMs;
-    const window = this.window(fact.tenantId, dayStartMs);
+    let window = this.window(fact.tenantId, dayStartMs);
+    if (window === undefined && startMissing) {
+      this.install(fact.tenantId, dayStartMs, undefined, '');
+      window = this.lastWindow;
+    }
     if (window === undefined) throw new AnalyticsError(`ShardAggregator.apply: the day ${dayStartMs} of tenant ${fact.tenantId} was not installed; call missingDays() and install() first.`);
     if (window.hasApplied(this.shardId, record.sequenceNumber)) {
       this.stats.replayed += 1;
@@ -226,14 +241,6 @@ export class ShardAggregator {
     }
     window.apply(fact, this.shardId, record.sequenceNumber);
     this.stats.applied += 1;
-  }
-
-  private remember(id: string, sequenceNumber: string): void {
-    const oldest = this.ring[this.ringNext];
-    if (oldest !== undefined) this.recent.delete(oldest);
-    this.ring[this.ringNext] = id;
-    this.ringNext = (this.ringNext + 1) % this.ring.length;
-    this.recent.set(id, sequenceNumber);
   }
 
   private deadLetter(record: ShardRecord, reason: DeadLetterReason, detail: string): void {
@@ -257,6 +264,7 @@ export class ShardAggregator {
 
   /** Drops the tenant-days the watermark has closed (save the dirty ones first). */
   public dropClosedDays(): number {
+    this.lastWindow = undefined;
     let dropped = 0;
     for (const [tenantId, days] of this.windows) {
       const open = days.filter((day) => day.dirty || day.dayStartMs + DAY_MS + this.settings.allowedLatenessMs > this.watermarkMs);
@@ -274,23 +282,13 @@ export class ShardAggregator {
     return open;
   }
 
-  /** Remembered ids, oldest first. */
-  private recentIds(): [string, string][] {
-    const ids: [string, string][] = [];
-    for (let offset = 0; offset < this.ring.length; offset += 1) {
-      const id = this.ring[(this.ringNext + offset) % this.ring.length];
-      if (id !== undefined) ids.push([id, this.recent.get(id) ?? '']);
-    }
-    return ids;
-  }
-
   public state(): ShardState {
     return {
       version: 1,
       shardId: this.shardId,
       processedUpTo: this.processedUpTo,
       watermarkMs: Number.isFinite(this.watermarkMs) ? this.watermarkMs : null,
-      recentIds: this.recentIds(),
+      recentIds: this.recent.entries(),
     };
   }
 }

@@ -90,15 +90,34 @@ export interface Refusal {
 
 const JOB_STEP_NAMES: ReadonlySet<unknown> = new Set(['load', 'transform', 'process', 'persist']);
 
+/** 1 for the lower-case hex digits, by char code. */
+const HEX = new Uint8Array(128);
+for (const digit of '0123456789abcdef') HEX[digit.charCodeAt(0)] = 1;
+
+/** The subject and the data UUID last accepted: a tenant's, a user's and a job's ids repeat from record to record, and comparing is cheaper than checking. */
+let lastSubject = '';
+let lastUuid = '';
+
+function isSubject(value: unknown): value is string {
+  if (value === lastSubject) return true;
+  if (!isUuidForm(value)) return false;
+  lastSubject = value;
+  return true;
+}
+
 function isUuid(value: unknown): value is string {
+  if (value === lastUuid) return true;
+  if (!isUuidForm(value)) return false;
+  lastUuid = value;
+  return true;
+}
+
+function isUuidForm(value: unknown): value is string {
   if (typeof value !== 'string' || value.length !== 36) return false;
+  if (value.charCodeAt(8) !== 45 || value.charCodeAt(13) !== 45 || value.charCodeAt(18) !== 45 || value.charCodeAt(23) !== 45) return false;
   for (let index = 0; index < 36; index += 1) {
-    const code = value.charCodeAt(index);
-    if (index === 8 || index === 13 || index === 18 || index === 23) {
-      if (code !== 45) return false;
-    } else if (!((code >= 48 && code <= 57) || (code >= 97 && code <= 102))) {
-      return false;
-    }
+    // Out-of-range codes read undefined, which is not 1.
+    if (HEX[value.charCodeAt(index)] !== 1 && index !== 8 && index !== 13 && index !== 18 && index !== 23) return false;
   }
   return true;
 }
@@ -174,18 +193,44 @@ function daysInMonth(year: number, month: number): number {
  * any other form (the full path normalizes those).
  */
 export function canonicalTimeMs(text: string): number {
-  if (text.length !== 24 || text.charCodeAt(4) !== 45 || text.charCodeAt(7) !== 45 || text.charCodeAt(10) !== 84) return NaN;
-  if (text.charCodeAt(13) !== 58 || text.charCodeAt(16) !== 58 || text.charCodeAt(19) !== 46 || text.charCodeAt(23) !== 90) return NaN;
+  if (text.length !== 24) return NaN;
+  const clock = clockMs(text);
+  if (clock < 0) return NaN;
+  // Events come in rough time order: most fall on the day read last, whose date part is then compared, not parsed.
+  if (text.startsWith(lastDate)) return lastDateMs + clock;
+  if (text.charCodeAt(4) !== 45 || text.charCodeAt(7) !== 45 || text.charCodeAt(10) !== 84) return NaN;
   const year = digitAt(text, 0) * 1000 + digitAt(text, 1) * 100 + digitAt(text, 2) * 10 + digitAt(text, 3);
   const month = digitAt(text, 5) * 10 + digitAt(text, 6);
   const day = digitAt(text, 8) * 10 + digitAt(text, 9);
+  if (year < 0 || month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)) return NaN;
+  lastDate = text.slice(0, 11);
+  lastDateMs = daysFromCivil(year, month, day) * 86_400_000;
+  return lastDateMs + clock;
+}
+
+/** `YYYY-MM-DDT` of the last day `canonicalTimeMs` read (checked), and its start. */
+let lastDate = '1970-01-01T';
+let lastDateMs = 0;
+
+/** Milliseconds into the day of the `HH:MM:SS.mmmZ` that ends a 24-character time, or -1 for another form. */
+function clockMs(text: string): number {
+  if (text.charCodeAt(13) !== 58 || text.charCodeAt(16) !== 58 || text.charCodeAt(19) !== 46 || text.charCodeAt(23) !== 90) return -1;
   const hour = digitAt(text, 11) * 10 + digitAt(text, 12);
   const minute = digitAt(text, 14) * 10 + digitAt(text, 15);
   const second = digitAt(text, 17) * 10 + digitAt(text, 18);
   const ms = digitAt(text, 20) * 100 + digitAt(text, 21) * 10 + digitAt(text, 22);
-  if (year < 0 || month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)) return NaN;
-  if (hour < 0 || hour > 23 || minute < 0 || minute > 59 || second < 0 || second > 59 || ms < 0) return NaN;
-  return Date.UTC(year, month - 1, day, hour, minute, second, ms);
+  if (hour < 0 || hour > 23 || minute < 0 || minute > 59 || second < 0 || second > 59 || ms < 0) return -1;
+  return hour * 3_600_000 + minute * 60_000 + second * 1000 + ms;
+}
+
+/** Days from 1970-01-01 to a proleptic Gregorian date (H. Hinnant's algorithm): `Date.UTC` without the call into the runtime. */
+function daysFromCivil(year: number, month: number, day: number): number {
+  const y = month <= 2 ? year - 1 : year;
+  const era = Math.floor(y / 400);
+  const yearOfEra = y - era * 400;
+  const dayOfYear = Math.floor((153 * (month > 2 ? month - 3 : month + 9) + 2) / 5) + day - 1;
+  const dayOfEra = yearOfEra * 365 + Math.floor(yearOfEra / 4) - Math.floor(yearOfEra / 100) + dayOfYear;
+  return era * 146_097 + dayOfEra - 719_468;
 }
 
 /** The fast checks; undefined when the record must take the full path. */
@@ -197,7 +242,7 @@ function fastRead(value: unknown): Fact | undefined {
   if (fast === undefined || specversion !== '1.0' || dataschema !== fast.dataschema) return undefined;
   if (typeof id !== 'string' || id.length === 0 || typeof source !== 'string' || source.length === 0) return undefined;
   if (datacontenttype !== undefined && datacontenttype !== 'application/json') return undefined;
-  if (typeof time !== 'string' || !isUuid(subject)) return undefined;
+  if (typeof time !== 'string' || !isSubject(subject)) return undefined;
   if (typeof data !== 'object' || data === null || Array.isArray(data)) return undefined;
   const timeMs = canonicalTimeMs(time);
   if (Number.isNaN(timeMs)) return undefined;

@@ -103,7 +103,9 @@ export class DayWindow {
   public readonly dayStartMs: number;
   /** Applied since the last save. */
   public dirty = false;
-  private readonly applied = new Map<string, string>();
+  /** Shards that applied to this day (one or two, so a scan; the shard id is one string object per aggregator) and the highest sequence of each. */
+  private readonly appliedShards: string[] = [];
+  private readonly appliedSequences: string[] = [];
   private readonly counters = new Float64Array(24 * WIDTH);
   private readonly users = new Map<string, number>();
   private readonly sessions = new Map<string, Session>();
@@ -117,13 +119,23 @@ export class DayWindow {
 
   /** Whether a record of `shardId` at `sequenceNumber` is already in this day. */
   public hasApplied(shardId: string, sequenceNumber: string): boolean {
-    const applied = this.applied.get(shardId);
-    return applied !== undefined && compareSequence(sequenceNumber, applied) <= 0;
+    const index = this.appliedShards.indexOf(shardId);
+    return index >= 0 && compareSequence(sequenceNumber, this.appliedSequences[index]) <= 0;
+  }
+
+  private setApplied(shardId: string, sequenceNumber: string): void {
+    const index = this.appliedShards.indexOf(shardId);
+    if (index >= 0) {
+      this.appliedSequences[index] = sequenceNumber;
+    } else {
+      this.appliedShards.push(shardId);
+      this.appliedSequences.push(sequenceNumber);
+    }
   }
 
   /** Adds one event of this tenant and day, read at `sequenceNumber` of `shardId` (records of a shard come in order). */
   public apply(fact: Fact, shardId: string, sequenceNumber: string): void {
-    this.applied.set(shardId, sequenceNumber);
+    this.setApplied(shardId, sequenceNumber);
     this.dirty = true;
     const hour = Math.floor((fact.timeMs - this.dayStartMs) / HOUR_MS);
     const base = hour * WIDTH;
@@ -266,7 +278,7 @@ export class DayWindow {
     });
     return {
       version: 1,
-      applied: Object.fromEntries(this.applied),
+      applied: Object.fromEntries(this.appliedShards.map((shard, index) => [shard, this.appliedSequences[index]])),
       counters: Array.from(this.counters),
       users: [...this.users],
       sessions: [...this.sessions].map(([id, session]) => [id, finite(session.login), finite(session.logout)] as const),
@@ -286,7 +298,7 @@ export class DayWindow {
       throw new AnalyticsStateError(key, `state.counters has ${state.counters.length} values, expected ${window.counters.length}.`);
     }
     window.counters.set(state.counters);
-    for (const [shard, sequence] of Object.entries(state.applied)) window.applied.set(shard, sequence);
+    for (const [shard, sequence] of Object.entries(state.applied)) window.setApplied(shard, sequence);
     for (const [userId, hours] of state.users) window.users.set(userId, hours);
     for (const [sessionId, login, logout] of state.sessions) window.sessions.set(sessionId, { login: login ?? Infinity, logout: logout ?? Infinity });
     window.jobTimes.push(...state.jobTimes);
