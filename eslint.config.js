@@ -14,7 +14,7 @@ const modules = {
   dashboards: ['data-plane', 'ml'],
   // Entry points, benchmarks and end-to-end tests may use every module.
   bin: ['tenant-tiers', 'k8s', 'data-plane', 'ml', 'local-cloud', 'control-plane', 'dashboards'],
-  bench: ['tenant-tiers', 'k8s', 'data-plane', 'ml', 'local-cloud', 'control-plane', 'dashboards'],
+  bench: ['tenant-tiers', 'k8s', 'data-plane', 'ml', 'local-cloud', 'control-plane', 'dashboards', 'bin'],
   test: ['tenant-tiers', 'k8s', 'data-plane', 'ml', 'local-cloud', 'control-plane', 'dashboards', 'bin'],
 };
 

@@ -8,11 +8,14 @@
  *   with tenants and open days, not with events (target <= 1.2).
  * Run as `tsx bench/analytics.ts --memory-child <events>` it is the child of the memory measure.
  */
+import { benchProducer, type ProducerBenchOptions } from './producer.js';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { ShardAggregator, syntheticTelemetry, type ShardRecord } from '../data-plane/index.js';
 
 export interface AnalyticsBenchOptions {
+  /** The producer against a raw PutRecords loop (bench/producer.ts). */
+  readonly producer: ProducerBenchOptions;
   /** Events in the in-memory batch. */
   readonly events: number;
   readonly rounds: number;
@@ -132,6 +135,7 @@ export async function benchAnalytics(options: AnalyticsBenchOptions) {
   const first = memory[0];
   const last = memory[memory.length - 1];
   const memoryRatio = first && last ? Number((last.peakRssBytes / first.peakRssBytes).toFixed(3)) : null;
+  const producer = await benchProducer(options.producer);
 
   return {
     benchmark: 'analytics aggregator: events/s on one core (in memory) and peak RSS by event count',
@@ -147,6 +151,7 @@ export async function benchAnalytics(options: AnalyticsBenchOptions) {
       meetsTarget: ratio >= 0.5,
       runs,
     },
+    producer: { ...producer, target: 0.9, meetsTarget: producer.ratio >= 0.9 },
     memory: {
       tenants: options.tenants,
       runs: memory.map((run) => ({ ...run, peakRssMiB: Math.round(run.peakRssBytes / 2 ** 20) })),
