@@ -74,6 +74,8 @@ function tenantProps(app: App, tenantName: string): TenantStackProps {
     namespace: text(app, 'namespace'),
     serviceAccountName: text(app, 'serviceAccountName'),
     kubernetesVersion: text(app, 'kubernetesVersion'),
+    controlPlaneCidrs: list(app, 'controlPlaneCidrs'),
+    provisioningRoleName: text(app, 'provisioningRoleName'),
   };
 }
 

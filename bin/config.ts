@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { ExecutorConfig } from '../data-plane/index.js';
-import { TENANT_NAME_PATTERN, TIER_NAMES } from '../tenant-tiers/index.js';
+import { TENANT_NAME_PATTERN, TIER_NAMES, validateControlPlaneCidrs } from '../tenant-tiers/index.js';
 import type { PlatformDescription } from './provisioning.js';
 import type { ControlPlaneConfig } from './start.js';
 
@@ -32,6 +32,21 @@ const Env = z.object({
   TENANT_DATA_BUCKET: z.string().optional(),
   EVENT_STREAM_KEY_ARN: z.string().startsWith('arn:').optional(),
   TENANTS_OU_ID: z.string().regex(/^ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}$/, 'an Organizations OU id').optional(),
+  // The control plane's egress CIDRs: silo clusters open the public side of their API endpoint to these only.
+  CONTROL_PLANE_CIDRS: z
+    .string()
+    .optional()
+    .transform((value, ctx) => {
+      if (value === undefined || value.trim() === '') return undefined;
+      const cidrs = value.split(',').map((cidr) => cidr.trim());
+      try {
+        validateControlPlaneCidrs(cidrs);
+      } catch (error) {
+        ctx.addIssue({ code: 'custom', message: `comma-separated IPv4 CIDRs of the control plane; ${(error as Error).message}` });
+        return z.NEVER;
+      }
+      return cidrs;
+    }),
   EXECUTOR_IMAGE: z.string().min(1).default('saas-tenancy-kit:0.1.0'),
   PROVISIONING_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
   LOCAL_ACCOUNT_CREATION_MS: z.coerce.number().int().min(0).default(2000),
@@ -109,6 +124,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): KitConfig {
     },
     dataBucketName: e.TENANT_DATA_BUCKET ?? `saas-kit-data-${account}`,
     eventStream: { streamArn: `arn:aws:kinesis:${region}:${account}:stream/${e.TELEMETRY_STREAM}`, ...(e.EVENT_STREAM_KEY_ARN ? { encryptionKeyArn: e.EVENT_STREAM_KEY_ARN } : {}) },
+    ...(e.CONTROL_PLANE_CIDRS ? { controlPlaneCidrs: e.CONTROL_PLANE_CIDRS } : {}),
   };
   const issuer = e.COGNITO_USER_POOL_ID && e.AWS_REGION ? `https://cognito-idp.${e.AWS_REGION}.amazonaws.com/${e.COGNITO_USER_POOL_ID}` : undefined;
   return {

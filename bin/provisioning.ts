@@ -10,6 +10,7 @@ import { KubeConfig, KubernetesObjectApi } from '@kubernetes/client-node';
 import {
   CloudFormationStackDeployer,
   CognitoIdentityProvider,
+  EksClusterClients,
   KubernetesServerSideApplier,
   OrganizationsAccountProvider,
   createLocalProviders,
@@ -27,6 +28,11 @@ export interface PlatformDescription {
   readonly sharedCluster: { readonly clusterName: string; readonly nodeRoleArn: string; readonly subnetIds: readonly string[] };
   readonly dataBucketName: string;
   readonly eventStream: { readonly streamArn: string; readonly encryptionKeyArn?: string };
+  /**
+   * The control plane's egress CIDRs: a silo cluster's API endpoint is public to these only (and private).
+   * Unset: silo endpoints stay private, and the control plane must reach each silo VPC privately (docs/aws-providers.md).
+   */
+  readonly controlPlaneCidrs?: readonly string[];
 }
 
 export interface ProvisioningConfig {
@@ -51,8 +57,10 @@ export function tenantStackSynthesizer(platform: PlatformDescription): Synthesiz
       tier: tenant.tier,
       region,
       eventStream: platform.eventStream,
-      // A tier with an account of its own deploys there and brings its own cluster and bucket.
-      ...(accountId ? { account: accountId } : { account: platform.accountId, sharedCluster: platform.sharedCluster, dataBucketName: platform.dataBucketName }),
+      // A tier with an account of its own deploys there and brings its own cluster and bucket, reached by the control plane.
+      ...(accountId
+        ? { account: accountId, ...(platform.controlPlaneCidrs ? { controlPlaneCidrs: platform.controlPlaneCidrs } : {}) }
+        : { account: platform.accountId, sharedCluster: platform.sharedCluster, dataBucketName: platform.dataBucketName }),
     });
 }
 
@@ -74,6 +82,8 @@ export function provisioningDeps(config: ProvisioningConfig, cognito: { readonly
 function awsProviders(platform: PlatformDescription, tenantsOuId: string, identity: CognitoIdentityProvider): Providers {
   const kubeConfig = new KubeConfig();
   kubeConfig.loadFromDefault();
+  // A silo's cluster through the same role as its stack (OrganizationAccountAccessRole), which the stack's access entry admits.
+  const siloClusters = new EksClusterClients();
   return {
     identity,
     accounts: new OrganizationsAccountProvider({ client: new OrganizationsClient({ region: platform.region }), tenantsOuId }),
@@ -83,12 +93,11 @@ function awsProviders(platform: PlatformDescription, tenantsOuId: string, identi
         new CloudFormationClient({
           region,
           ...(accountId && accountId !== platform.accountId
-            ? { credentials: fromTemporaryCredentials({ params: { RoleArn: `arn:aws:iam::${accountId}:role/OrganizationAccountAccessRole`, RoleSessionName: 'saas-kit-provisioning' } }) }
+            ? { credentials: fromTemporaryCredentials({ params: { RoleArn: siloClusters.roleArn(accountId, region), RoleSessionName: 'saas-kit-provisioning' } }) }
             : {}),
         }),
     }),
-    // Silo clusters have private endpoints: their objects go through GitOps from inside the cluster, so
-    // only the shared cluster is reached directly (a silo apply fails with a clear error).
-    kubernetes: new KubernetesServerSideApplier({ api: KubernetesObjectApi.makeApiClient(kubeConfig) }),
+    // The shared cluster through the default kubeconfig; a silo's own cluster found by DescribeCluster in its account.
+    kubernetes: new KubernetesServerSideApplier({ api: KubernetesObjectApi.makeApiClient(kubeConfig), siloApi: (cluster) => siloClusters.client(cluster) }),
   };
 }

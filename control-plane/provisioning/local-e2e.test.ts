@@ -68,7 +68,7 @@ describe.each(BACKENDS)('onboarding and offboarding with cognito-local and the k
 
     const admin = await client.send(new AdminGetUserCommand({ UserPoolId: pool.userPoolId, Username: `admin@${name}.example` }));
     expect(admin.UserAttributes).toEqual(expect.arrayContaining([{ Name: 'custom:tenant_id', Value: tenant.id }]));
-    const applied = await providers.kubernetes.listApplied({ tenantId: tenant.id, tenantName: name, tier: 'bridge' });
+    const applied = await providers.kubernetes.listApplied({ tenantId: tenant.id, tenantName: name, tier: 'bridge' }, { region: 'us-east-1' });
     expect(applied).toEqual(expect.arrayContaining([expect.stringMatching(/^NetworkPolicy\//), expect.stringMatching(/^ResourceQuota\//), expect.stringMatching(/^Deployment\//)]));
     expect((await reconcile({ db, providers }, tenant.id)).drift).toEqual([]);
 

@@ -47,7 +47,8 @@ describe.each(BACKENDS)('onboarding on %s', (backend) => {
     const stackName = `saas-kit-tenant-${tenant?.name}`;
     const account = steps.find((s) => s.name === 'account')?.state.accountId as string | undefined;
     expect(existsSync(h.stacks.fileOf({ stackName, region: 'us-east-1', ...(account ? { accountId: account } : {}) }))).toBe(true);
-    const applied = await h.kubernetes.listApplied({ tenantId, tenantName: tenant?.name ?? '', tier });
+    // The objects are where the placement says: the tenant's own account for a tier that has one.
+    const applied = await h.kubernetes.listApplied({ tenantId, tenantName: tenant?.name ?? '', tier }, { region: 'us-east-1', ...(account ? { accountId: account } : {}) });
     expect(applied).toEqual(expect.arrayContaining([`Namespace/${tenant?.name}`, `Deployment/${tenant?.name}/job-executor`]));
     if (ownAccount) {
       expect(await h.accounts.accountState(account ?? '')).toBe('ACTIVE');

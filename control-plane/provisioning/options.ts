@@ -115,6 +115,8 @@ export interface WorkerOptions extends ProvisioningDeps {
 export type ResolvedDeps = Required<Omit<ProvisioningDeps, 'exportDir'>> & { readonly exportDir: string | undefined };
 
 const DAY_MS = 24 * 60 * 60 * 1000;
+/** The shared cluster's region when none is given. */
+export const DEFAULT_REGION = 'us-east-1';
 
 export function resolveDeps(deps: ProvisioningDeps): ResolvedDeps {
   const resolved: ResolvedDeps = {
@@ -122,7 +124,7 @@ export function resolveDeps(deps: ProvisioningDeps): ResolvedDeps {
     synthesizeStack: deps.synthesizeStack,
     renderManifests: deps.renderManifests,
     validateManifests: deps.validateManifests,
-    region: deps.region ?? 'us-east-1',
+    region: deps.region ?? DEFAULT_REGION,
     accountEmail: deps.accountEmail ?? ((tenant) => `aws+${tenant.tenantName}@tenants.saas-tenancy-kit.invalid`),
     accountRetentionMs: deps.accountRetentionMs ?? 30 * DAY_MS,
     maxAccountCreationsInFlight: deps.maxAccountCreationsInFlight ?? 5,

@@ -105,13 +105,25 @@ export interface KubeObject {
   readonly [field: string]: unknown;
 }
 
+/**
+ * Where the cluster of a tenant's placement is: the shared cluster (no `accountId`), or the tenant's
+ * own cluster in its own account (tiers whose placement has `ownCluster`), found there by the tenant's name.
+ * The workflow knows it from the placement it records (tenant_resources rows of kind 'kubernetes').
+ */
+export interface ClusterLocation {
+  /** The tenant's own account, for a tier with a cluster of its own; absent for the shared cluster. */
+  readonly accountId?: string;
+  /** The region of the cluster: the shared one, or the tenant's data-residency region for a tier that runs anywhere. */
+  readonly region: string;
+}
+
 export interface KubernetesApplier {
-  /** Server-side applies the tenant's objects (field manager `saas-tenancy-kit`); applying again is a no-op. */
-  apply(tenant: TenantRef, objects: readonly KubeObject[]): Promise<void>;
-  /** Deletes every object applied for the tenant (its namespace and cluster-scoped objects); nothing left is success. */
-  remove(tenant: TenantRef): Promise<void>;
-  /** `kind/namespace/name` of every object that exists for the tenant (for the reconciler). */
-  listApplied(tenant: TenantRef): Promise<readonly string[]>;
+  /** Server-side applies the tenant's objects to the cluster at `cluster` (field manager `saas-tenancy-kit`); applying again is a no-op. */
+  apply(tenant: TenantRef, cluster: ClusterLocation, objects: readonly KubeObject[]): Promise<void>;
+  /** Deletes every object applied for the tenant in that cluster (its namespace and cluster-scoped objects); nothing left is success. */
+  remove(tenant: TenantRef, cluster: ClusterLocation): Promise<void>;
+  /** `kind/namespace/name` of every object that exists for the tenant in that cluster (for the reconciler). */
+  listApplied(tenant: TenantRef, cluster: ClusterLocation): Promise<readonly string[]>;
 }
 
 /** Every provider the workflow needs. */

@@ -3,9 +3,10 @@ import type { Database } from '../db/database.js';
 import { NotFoundError } from '../errors.js';
 import { Tenant } from '../tenant-manager/models/index.js';
 import { TenantResource, Workflow, type ResourceKind } from './models/index.js';
+import { DEFAULT_REGION } from './options.js';
 import { clusterKey, placementOf } from './plans.js';
-import type { Providers } from './providers.js';
-import { refOf, stackNameOf } from './steps.js';
+import type { ClusterLocation, Providers } from './providers.js';
+import { clusterOf, refOf, regionFor, stackNameOf } from './steps.js';
 import { UNFINISHED, asTier } from './workflows.js';
 
 export interface DriftItem {
@@ -30,12 +31,23 @@ export interface ReconcileReport {
 /** Statuses in which a tenant should have every resource of its tier. */
 const SERVED = ['ACTIVE', 'SUSPENDED'];
 
+export interface ReconcileDeps {
+  readonly db: Database;
+  readonly providers: Providers;
+  /**
+   * Region of the shared cluster (the provisioning workers' `region`): where the objects of a tier on the
+   * shared cluster are looked for when no placement of it was recorded.
+   * @default 'us-east-1'
+   */
+  readonly region?: string;
+}
+
 /**
  * Compares what should exist for a tenant (its tier and status, and the resources recorded for
  * it) with what the providers report, and lists the differences; every tenant when `tenantId` is
  * omitted. Reports only: fixing drift is a workflow's job (retry, or offboarding).
  */
-export async function reconcile(deps: { readonly db: Database; readonly providers: Providers }, tenantId?: string): Promise<ReconcileReport> {
+export async function reconcile(deps: ReconcileDeps, tenantId?: string): Promise<ReconcileReport> {
   const tenants = tenantId === undefined ? await Tenant.query(deps.db.knex).orderBy('created_at') : await Tenant.query(deps.db.knex).where('id', tenantId);
   if (tenantId !== undefined && tenants.length === 0) throw new NotFoundError(`No tenant ${tenantId}: nothing to reconcile.`);
   const checked: string[] = [];
@@ -53,7 +65,7 @@ export async function reconcile(deps: { readonly db: Database; readonly provider
   return { checked, skipped, drift };
 }
 
-async function tenantDrift(deps: { readonly db: Database; readonly providers: Providers }, tenant: Tenant): Promise<DriftItem[]> {
+async function tenantDrift(deps: ReconcileDeps, tenant: Tenant): Promise<DriftItem[]> {
   const { providers } = deps;
   const drift: DriftItem[] = [];
   const item = (kind: ResourceKind, name: string, kindOfDrift: DriftItem['drift'], detail: string) =>
@@ -85,15 +97,29 @@ async function tenantDrift(deps: { readonly db: Database; readonly providers: Pr
   }
 
   // Objects are looked for in every cluster the tenant could have objects in, recorded or not.
-  const account = accounts.find((r) => r.removedAt === null)?.name ?? accounts.at(-1)?.name ?? null;
+  const accountRow = accounts.find((r) => r.removedAt === null) ?? accounts.at(-1);
+  const account = accountRow?.name ?? null;
   const current = served ? clusterKey(tier, account) : null;
-  const clusters = new Map<string, TierName>();
+  const sharedRegion = deps.region ?? DEFAULT_REGION;
+  const placements = resources.filter((r) => r.kind === 'kubernetes');
+  const clusters = new Map<string, { readonly tier: TierName; readonly location: ClusterLocation | null }>();
   for (const candidate of [tier, ...TIER_NAMES]) {
     const key = clusterKey(candidate, account);
-    if (!clusters.has(key)) clusters.set(key, candidate);
+    if (clusters.has(key)) continue;
+    const recorded = placements.filter((r) => r.name === key).at(-1);
+    let location: ClusterLocation | null;
+    if (recorded) location = clusterOf(recorded, sharedRegion);
+    else if (!placementOf(candidate).ownCluster) location = { region: regionFor(tenant, candidate, sharedRegion) };
+    // A cluster of the tenant's own needs its account: without one there is no such cluster to look in.
+    else location = account === null ? null : { accountId: account, region: accountRow?.region ?? regionFor(tenant, candidate, sharedRegion) };
+    clusters.set(key, { tier: candidate, location });
   }
-  for (const [cluster, clusterTier] of clusters) {
-    const applied = await providers.kubernetes.listApplied(refOf(tenant, clusterTier));
+  for (const [cluster, { tier: clusterTier, location }] of clusters) {
+    if (location === null) {
+      if (cluster === current) item('kubernetes', cluster, 'missing', `the ${tier} tier runs in a cluster of the tenant's own account, and no account is recorded`);
+      continue;
+    }
+    const applied = await providers.kubernetes.listApplied(refOf(tenant, clusterTier), location);
     if (cluster === current && applied.length === 0) item('kubernetes', cluster, 'missing', 'no object of the tenant is applied');
     if (cluster !== current && applied.length > 0) item('kubernetes', cluster, 'orphaned', `${applied.length} objects are still applied, e.g. ${applied[0] ?? ''}`);
   }

@@ -9,7 +9,7 @@ import { ProvisioningError } from './errors.js';
 import { TenantResource, type ResourceKind, type StepState, type Workflow } from './models/index.js';
 import type { ResolvedDeps } from './options.js';
 import { clusterKey, placementOf, type StepName } from './plans.js';
-import type { KubeObject, TenantRef } from './providers.js';
+import type { ClusterLocation, KubeObject, TenantRef } from './providers.js';
 import { asTier } from './workflows.js';
 
 export const PROVISIONING_SOURCE = 'control-plane/provisioning';
@@ -79,6 +79,11 @@ export function stackResourceName(stackName: string, accountId: string | undefin
 
 export function stackNameOf(resource: TenantResource): string {
   return resource.name.slice(resource.name.lastIndexOf('/') + 1);
+}
+
+/** The cluster a recorded Kubernetes placement lives in: the tenant's own account's, or the shared one (no account). */
+export function clusterOf(placement: TenantResource, sharedRegion: string): ClusterLocation {
+  return { region: placement.region ?? sharedRegion, ...(placement.accountId ? { accountId: placement.accountId } : {}) };
 }
 
 async function forget(ctx: StepContext, resource: TenantResource): Promise<void> {
@@ -188,8 +193,9 @@ const STEPS: Readonly<Record<StepName, StepHandler>> = {
       return { kind: 'fail', reason: `the tenant's manifests are invalid: ${(error as Error).message}`, state: ctx.state };
     }
     const cluster = clusterKey(tier, accountId ?? null);
-    await remember(ctx, { kind: 'kubernetes', name: cluster, tier, accountId: accountId ?? null, region: regionOf(ctx, tier) });
-    await ctx.deps.providers.kubernetes.apply(refOf(ctx.tenant, tier), objects);
+    const region = regionOf(ctx, tier);
+    await remember(ctx, { kind: 'kubernetes', name: cluster, tier, accountId: accountId ?? null, region });
+    await ctx.deps.providers.kubernetes.apply(refOf(ctx.tenant, tier), { region, ...(accountId ? { accountId } : {}) }, objects);
     return done({ cluster, objects: objects.length });
   },
 
@@ -217,7 +223,7 @@ const STEPS: Readonly<Record<StepName, StepHandler>> = {
     for (const placement of await liveResources(ctx, 'kubernetes')) {
       const tier = asTier(placement.tier);
       const objects = await renderValidated(ctx, tier, placement.accountId ?? undefined);
-      await ctx.deps.providers.kubernetes.apply(refOf(ctx.tenant, tier), scaledToZero(objects));
+      await ctx.deps.providers.kubernetes.apply(refOf(ctx.tenant, tier), clusterOf(placement, ctx.deps.region), scaledToZero(objects));
       suspended.push(placement.name);
     }
     return done({ suspended });
@@ -228,7 +234,8 @@ const STEPS: Readonly<Record<StepName, StepHandler>> = {
     const resources = await TenantResource.query(ctx.knex).where('tenant_id', ctx.tenant.id).whereNull('removed_at').orderBy('created_at');
     const kubernetes = [];
     for (const placement of resources.filter((r) => r.kind === 'kubernetes')) {
-      kubernetes.push({ cluster: placement.name, objects: await ctx.deps.providers.kubernetes.listApplied(refOf(ctx.tenant, asTier(placement.tier))) });
+      const objects = await ctx.deps.providers.kubernetes.listApplied(refOf(ctx.tenant, asTier(placement.tier)), clusterOf(placement, ctx.deps.region));
+      kubernetes.push({ cluster: placement.name, objects });
     }
     const manifest = {
       tenant: { id: ctx.tenant.id, name: ctx.tenant.name, plan: ctx.tenant.planId, tier: ctx.tenant.tier },
@@ -251,7 +258,7 @@ const STEPS: Readonly<Record<StepName, StepHandler>> = {
   async 'remove-kubernetes'(ctx) {
     const removed: string[] = [];
     for (const placement of toRemove(ctx, await liveResources(ctx, 'kubernetes'))) {
-      await ctx.deps.providers.kubernetes.remove(refOf(ctx.tenant, asTier(placement.tier)));
+      await ctx.deps.providers.kubernetes.remove(refOf(ctx.tenant, asTier(placement.tier)), clusterOf(placement, ctx.deps.region));
       await forget(ctx, placement);
       removed.push(placement.name);
     }

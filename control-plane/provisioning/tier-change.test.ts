@@ -50,6 +50,7 @@ describe.each(BACKENDS)('tier changes and offboarding on %s', (backend) => {
     await h.settled(tenantId, 'ACTIVE');
     const { name } = await tenantOf(tenantId);
     const ref = (tier: TierName) => ({ tenantId, tenantName: name, tier });
+    const shared = { region: 'us-east-1' };
 
     const toBridge = await changeTier(tenantId, 'bridge');
     expect((await tenantOf(tenantId)).tier).toBe('bridge');
@@ -72,8 +73,9 @@ describe.each(BACKENDS)('tier changes and offboarding on %s', (backend) => {
     expect(await h.accounts.accountState(accountId)).toBe('ACTIVE');
     expect(existsSync(stackFile(name, 'silo', accountId))).toBe(true);
     expect(existsSync(stackFile(name, 'bridge'))).toBe(false);
-    expect(await h.kubernetes.listApplied(ref('silo'))).not.toEqual([]);
-    expect(await h.kubernetes.listApplied(ref('bridge'))).toEqual([]);
+    const own = { accountId, region: 'us-east-1' };
+    expect(await h.kubernetes.listApplied(ref('silo'), own)).not.toEqual([]);
+    expect(await h.kubernetes.listApplied(ref('bridge'), shared)).toEqual([]);
     expect((await reconcile({ db: h.db, providers: h.providers }, tenantId)).drift).toEqual([]);
 
     const toPool = await changeTier(tenantId, 'pool');
@@ -81,8 +83,8 @@ describe.each(BACKENDS)('tier changes and offboarding on %s', (backend) => {
     expect(await h.accounts.accountState(accountId)).not.toBe('ACTIVE');
     expect(existsSync(stackFile(name, 'silo', accountId))).toBe(false);
     expect(existsSync(stackFile(name, 'pool'))).toBe(true);
-    expect(await h.kubernetes.listApplied(ref('silo'))).toEqual([]);
-    expect(await h.kubernetes.listApplied(ref('pool'))).toEqual(expect.arrayContaining([`Deployment/${name}/job-executor`]));
+    expect(await h.kubernetes.listApplied(ref('silo'), own)).toEqual([]);
+    expect(await h.kubernetes.listApplied(ref('pool'), shared)).toEqual(expect.arrayContaining([`Deployment/${name}/job-executor`]));
     expect((await reconcile({ db: h.db, providers: h.providers }, tenantId)).drift).toEqual([]);
 
     const history = await TenantStatusChange.query(h.db.knex).where('tenant_id', tenantId).orderBy('id');
@@ -116,7 +118,7 @@ describe.each(BACKENDS)('tier changes and offboarding on %s', (backend) => {
     expect(JSON.parse(readFileSync(join(h.dataDir, 'exports', `${name}.json`), 'utf8'))).toEqual(manifest);
 
     expect(existsSync(stackFile(name, tier, accountId))).toBe(false);
-    expect(await h.kubernetes.listApplied({ tenantId, tenantName: name, tier })).toEqual([]);
+    expect(await h.kubernetes.listApplied({ tenantId, tenantName: name, tier }, { region: 'us-east-1', ...(accountId ? { accountId } : {}) })).toEqual([]);
     expect(h.identity.groups.has(name)).toBe(false);
     if (accountId) expect(await h.accounts.accountState(accountId)).not.toBe('ACTIVE');
 
@@ -130,7 +132,7 @@ describe.each(BACKENDS)('tier changes and offboarding on %s', (backend) => {
   it('suspends the workloads before exporting: every Deployment at 0 replicas', async () => {
     const applied: { kind: string; spec?: { replicas?: number } }[][] = [];
     const watching = h.workers({
-      providers: { ...h.providers, kubernetes: { ...h.providers.kubernetes, apply: async (tenant, objects) => { applied.push(objects as never); await h.providers.kubernetes.apply(tenant, objects); }, remove: (t) => h.providers.kubernetes.remove(t), listApplied: (t) => h.providers.kubernetes.listApplied(t) } },
+      providers: { ...h.providers, kubernetes: { ...h.providers.kubernetes, apply: async (tenant, cluster, objects) => { applied.push(objects as never); await h.providers.kubernetes.apply(tenant, cluster, objects); }, remove: (t, c) => h.providers.kubernetes.remove(t, c), listApplied: (t, c) => h.providers.kubernetes.listApplied(t, c) } },
     });
     await workers.stop();
     const tenantId = await h.register('bridge');

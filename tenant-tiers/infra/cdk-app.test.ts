@@ -84,4 +84,9 @@ describe('bin/cdk-app.ts', () => {
     delete context.dataBucketName;
     await expect(synth(join(outdir, 'no-bucket'), context)).rejects.toThrow(/dataBucketName: is required for tier pool/);
   });
+
+  it('passes -c controlPlaneCidrs, a comma-separated list, to a silo stack, which refuses an endpoint open to all', async () => {
+    const silo = { tenant: 'globex', tenantId: POOL.tenantId, tier: 'silo', account: '222222222222', region: POOL.region, eventStreamArn: POOL.eventStreamArn, analytics: 'false' };
+    await expect(synth(join(outdir, 'open-silo'), { ...silo, controlPlaneCidrs: '203.0.113.0/24, 0.0.0.0/0' })).rejects.toThrow(/controlPlaneCidrs\.1: must not open the cluster's endpoint to the whole internet/);
+  });
 });

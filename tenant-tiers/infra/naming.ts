@@ -26,6 +26,22 @@ export function tenantStackName(tenantName: string): string {
   return `saas-kit-tenant-${tenantName}`;
 }
 
+/**
+ * The EKS cluster of a tenant with a cluster of its own (tiers isolated by account). Deterministic, so
+ * the control plane finds the cluster from the tenant's name alone: at most 56 characters of a-z, 0-9
+ * and -, within EKS's 100 and its charset `[0-9A-Za-z][A-Za-z0-9_-]*` for every name TENANT_NAME_PATTERN accepts.
+ */
+export function tenantClusterName(tenantName: string): string {
+  return `saas-kit-tenant-${tenantName}`;
+}
+
+/**
+ * The role the control plane assumes in a tenant's own account: the one Organizations creates in every
+ * account it makes. It deploys the tenant stack (CloudFormation) and applies the tenant's objects to its
+ * cluster (an EKS access entry of the stack admits it).
+ */
+export const DEFAULT_PROVISIONING_ROLE_NAME = 'OrganizationAccountAccessRole';
+
 /** The tenant's dedicated managed node group. */
 export function tenantNodegroupName(tenantName: string): string {
   return `tenant-${tenantName}`;

@@ -6,7 +6,9 @@
  * - a tier with a `nodeGroup`: a managed node group labelled for the tenant (tainted when the cluster
  *   is shared, so only the tenant's pods land on it);
  * - a tier isolated by `account`: its own VPC, EKS cluster and bucket, and a producer role that the
- *   central stream's resource policy admits (see `StreamProducerAccess`).
+ *   central stream's resource policy admits (see `StreamProducerAccess`); the cluster is named from the
+ *   tenant and admits the control plane's provisioning role through an access entry, at a private
+ *   endpoint that is also public to `controlPlaneCidrs` when they are given.
  */
 import { Aws, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
@@ -18,11 +20,13 @@ import { accessLogsBucket } from './access-logs-bucket.js';
 import { Construct } from 'constructs';
 import { TIERS, type NodeGroupSpec, type TierName } from '../tiers.js';
 import {
+  DEFAULT_PROVISIONING_ROLE_NAME,
   DEFAULT_TENANT_SERVICE_ACCOUNT,
   PRODUCER_ROLE_PATH,
   TENANT_NODE_LABEL_KEY,
   TENANT_NODE_TAINT_KEY,
   runsOwnDataPlane,
+  tenantClusterName,
   tenantNamespaceName,
   tenantNodegroupName,
 } from './naming.js';
@@ -85,6 +89,21 @@ export interface TenantInfrastructureProps {
    * @default '1.33'
    */
   readonly kubernetesVersion?: string;
+  /**
+   * IPv4 CIDRs the control plane reaches the tenant's own cluster from (tiers isolated by account
+   * only): the API endpoint is then public and private, its public side open to these CIDRs alone.
+   * At least one; never `0.0.0.0/0`; at most 40 (EKS's limit).
+   * @default - the endpoint stays private: the control plane must reach the tenant's VPC privately
+   * (peering or Transit Gateway, with the private hosted zone and the cluster security group opened to it)
+   */
+  readonly controlPlaneCidrs?: readonly string[];
+  /**
+   * Name of the IAM role, in the tenant's own account, that the control plane assumes to apply the
+   * tenant's objects (tiers isolated by account only). An EKS access entry gives it
+   * AmazonEKSClusterAdminPolicy on the cluster: it creates namespaces and ValidatingAdmissionPolicies.
+   * @default 'OrganizationAccountAccessRole' (the role Organizations creates in the accounts it makes)
+   */
+  readonly provisioningRoleName?: string;
 }
 
 /** What a tier isolated by account owns. */
@@ -248,15 +267,21 @@ export class TenantInfrastructure extends Construct {
       description: `Kubernetes secrets of tenant ${props.tenantName}`,
       enableKeyRotation: true,
     });
+    const publicCidrs = props.controlPlaneCidrs ?? [];
     const cluster = new eks.Cluster(this, 'Cluster', {
+      // Named from the tenant, so the control plane finds it (DescribeCluster) from the tenant's name alone.
+      clusterName: tenantClusterName(props.tenantName),
       version: eks.KubernetesVersion.of(props.kubernetesVersion ?? DEFAULT_KUBERNETES_VERSION),
       vpc,
       vpcSubnets: [{ subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS }],
       // The tenant's node group comes from the tier table below, not from a default capacity.
       defaultCapacityType: eks.DefaultCapacityType.NODEGROUP,
       defaultCapacity: 0,
-      // Private API endpoint: manifests reach the cluster by GitOps from inside (Flux or Argo CD).
-      endpointAccess: eks.EndpointAccess.PRIVATE,
+      // Private API endpoint, plus a public one open to the control plane's CIDRs only when it has them:
+      // without them, the control plane reaches the endpoint from inside the tenant's network.
+      endpointAccess: publicCidrs.length > 0 ? eks.EndpointAccess.PUBLIC_AND_PRIVATE.onlyFrom(...publicCidrs) : eks.EndpointAccess.PRIVATE,
+      // Who may administer the cluster is the access entry below, not whoever happened to deploy the stack.
+      bootstrapClusterCreatorAdminPermissions: false,
       secretsEncryptionKey: secretsKey,
       clusterLogging: [
         eks.ClusterLoggingTypes.API,
@@ -276,6 +301,26 @@ export class TenantInfrastructure extends Construct {
       id: 'CloudFormation-Validate::W9009',
       reason: 'aws-eks-v2 still writes EncryptionConfig.Resources, which CloudFormation accepts; only the schema marks it deprecated.',
     });
+    if (publicCidrs.length > 0) {
+      // cdk-nag 3.0.2 checks EKS1 on the aws-eks CfnCluster class only, so it does not flag this aws-eks-v2
+      // cluster yet; the acknowledgement states the decision for when it does (the tests assert the CIDRs).
+      Validations.of(cluster).acknowledge({
+        id: 'AwsSolutions-EKS1',
+        reason: `The public side of the API endpoint admits only the control plane's CIDRs (${publicCidrs.join(', ')}), never 0.0.0.0/0, and every request still needs an IAM identity with an access entry.`,
+      });
+    }
+
+    // The control plane applies the tenant's namespace, ValidatingAdmissionPolicies and workloads:
+    // cluster-scoped objects, hence the cluster admin policy at cluster scope.
+    const provisioningRoleArn = Stack.of(this).formatArn({
+      service: 'iam',
+      region: '',
+      resource: 'role',
+      resourceName: props.provisioningRoleName ?? DEFAULT_PROVISIONING_ROLE_NAME,
+    });
+    cluster.grantAccess('ProvisioningAccess', provisioningRoleArn, [
+      eks.AccessPolicy.fromAccessPolicyName('AmazonEKSClusterAdminPolicy', { accessScopeType: eks.AccessScopeType.CLUSTER }),
+    ]);
 
     const accessLogs = accessLogsBucket(this, RemovalPolicy.RETAIN);
     const bucket = new s3.Bucket(this, 'DataBucket', {

@@ -4,9 +4,9 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { TIERS, TIER_NAMES, type TierName } from '../tiers.js';
 import { TenantStackInputError } from './errors.js';
-import { TENANT_NODE_LABEL_KEY, TENANT_NODE_TAINT_KEY, TENANT_STACK_OUTPUTS, runsOwnDataPlane, tenantStackOutputNames } from './naming.js';
+import { TENANT_NAME_PATTERN, TENANT_NODE_LABEL_KEY, TENANT_NODE_TAINT_KEY, TENANT_STACK_OUTPUTS, runsOwnDataPlane, tenantClusterName, tenantStackOutputNames } from './naming.js';
 import { TenantStack } from './tenant-stack.js';
-import { DATA_BUCKET, EVENT_STREAM_ARN, EVENT_STREAM_KEY_ARN, SHARED_CLUSTER, nagFindings, tenantInput } from './testing/fixtures.js';
+import { DATA_BUCKET, EVENT_STREAM_ARN, EVENT_STREAM_KEY_ARN, SHARED_CLUSTER, SILO_ACCOUNT, nagFindings, tenantInput } from './testing/fixtures.js';
 
 const TENANT_ID = tenantInput('pool').tenantId;
 const PREFIX = `tenants/${TENANT_ID}/`;
@@ -106,7 +106,7 @@ describe('every tier', () => {
     ['pool', { 'AWS::IAM::Role': 1, 'AWS::EKS::PodIdentityAssociation': 1, 'AWS::EKS::Nodegroup': 0, 'AWS::EKS::Cluster': 0, 'AWS::S3::Bucket': 0, 'AWS::EC2::VPC': 0 }],
     ['bridge', { 'AWS::IAM::Role': 1, 'AWS::EKS::PodIdentityAssociation': 1, 'AWS::EKS::Nodegroup': 1, 'AWS::EKS::Cluster': 0, 'AWS::S3::Bucket': 0, 'AWS::EC2::VPC': 0 }],
     // Workload, producer, node, cluster and flow-log roles; data and access-log buckets.
-    ['silo', { 'AWS::IAM::Role': 5, 'AWS::EKS::PodIdentityAssociation': 1, 'AWS::EKS::Nodegroup': 1, 'AWS::EKS::Cluster': 1, 'AWS::S3::Bucket': 2, 'AWS::EC2::VPC': 1 }],
+    ['silo', { 'AWS::IAM::Role': 5, 'AWS::EKS::PodIdentityAssociation': 1, 'AWS::EKS::Nodegroup': 1, 'AWS::EKS::Cluster': 1, 'AWS::EKS::AccessEntry': 1, 'AWS::S3::Bucket': 2, 'AWS::EC2::VPC': 1 }],
   ] as const)('%s: resource counts', (tier, counts) => {
     for (const [type, count] of Object.entries(counts)) templates[tier].resourceCountIs(type, count);
   });
@@ -246,6 +246,67 @@ describe('tiers in their own account', () => {
   it.each(ownAccountTiers)('%s: its VPC logs its traffic', (tier) => {
     templates[tier].hasResourceProperties('AWS::EC2::FlowLog', { TrafficType: 'ALL' });
   });
+
+  it.each(ownAccountTiers)("%s: its cluster is named from the tenant's name, and the output gives that name", (tier) => {
+    templates[tier].hasResourceProperties('AWS::EKS::Cluster', { Name: `saas-kit-tenant-acme-${tier}` });
+    const clusterId = stacks[tier].getLogicalId(stacks[tier].tenant.dataPlane!.cluster.node.defaultChild as never);
+    expect(templates[tier].findOutputs(TENANT_STACK_OUTPUTS.clusterName)[TENANT_STACK_OUTPUTS.clusterName]?.Value).toEqual({ Ref: clusterId });
+  });
+
+  it.each(ownAccountTiers)('%s: access is by access entries only, none for whoever deployed the stack', (tier) => {
+    templates[tier].hasResourceProperties('AWS::EKS::Cluster', { AccessConfig: { AuthenticationMode: 'API', BootstrapClusterCreatorAdminPermissions: false } });
+  });
+
+  it.each(ownAccountTiers)("%s: an access entry gives OrganizationAccountAccessRole of the tenant's account cluster admin at cluster scope", (tier) => {
+    const clusterId = stacks[tier].getLogicalId(stacks[tier].tenant.dataPlane!.cluster.node.defaultChild as never);
+    templates[tier].hasResourceProperties('AWS::EKS::AccessEntry', {
+      ClusterName: { Ref: clusterId },
+      PrincipalArn: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:iam::${SILO_ACCOUNT}:role/OrganizationAccountAccessRole`]] },
+      AccessPolicies: [
+        {
+          PolicyArn: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy']] },
+          AccessScope: { Type: 'cluster' },
+        },
+      ],
+    });
+  });
+
+  it.each(ownAccountTiers)('%s: the access entry names another provisioning role when given', (tier) => {
+    const template = Template.fromStack(new TenantStack(new App(), 'OtherRole', tenantInput(tier, { provisioningRoleName: 'saas-kit-provisioning' })));
+    template.hasResourceProperties('AWS::EKS::AccessEntry', {
+      PrincipalArn: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:iam::${SILO_ACCOUNT}:role/saas-kit-provisioning`]] },
+    });
+  });
+
+  it.each(ownAccountTiers)("%s: with the control plane's CIDRs the endpoint is private and public, the public side open to those CIDRs only", (tier) => {
+    const stack = new TenantStack(new App(), 'Reachable', tenantInput(tier, { controlPlaneCidrs: ['203.0.113.0/24', '198.51.100.7/32'] }));
+    Template.fromStack(stack).hasResourceProperties('AWS::EKS::Cluster', {
+      ResourcesVpcConfig: Match.objectLike({ EndpointPrivateAccess: true, EndpointPublicAccess: true, PublicAccessCidrs: ['203.0.113.0/24', '198.51.100.7/32'] }),
+    });
+    expect(nagFindings(stack)).toEqual([]);
+  });
+
+  it.each(ownAccountTiers)('%s: without them the endpoint stays private, with no public CIDRs', (tier) => {
+    templates[tier].hasResourceProperties('AWS::EKS::Cluster', {
+      ResourcesVpcConfig: Match.objectLike({ EndpointPrivateAccess: true, EndpointPublicAccess: false, PublicAccessCidrs: Match.absent() }),
+    });
+  });
+});
+
+describe('tenantClusterName', () => {
+  it('fits EKS cluster names (1-100 of letters, digits, - and _, starting with a letter or digit) for the longest tenant name', () => {
+    const longest = `a${'b'.repeat(38)}c`;
+    expect(longest).toMatch(TENANT_NAME_PATTERN);
+    for (const name of [longest, 'abc', 'acme-silo']) {
+      expect(tenantClusterName(name)).toMatch(/^[0-9A-Za-z][A-Za-z0-9_-]{0,99}$/);
+    }
+    expect(tenantClusterName(longest).length).toBeLessThanOrEqual(100);
+  });
+
+  it('is the same for the same tenant and differs between tenants', () => {
+    expect(tenantClusterName('acme')).toBe(tenantClusterName('acme'));
+    expect(tenantClusterName('acme')).not.toBe(tenantClusterName('globex'));
+  });
 });
 
 describe('props', () => {
@@ -282,6 +343,17 @@ describe('validation', () => {
     ['silo account', 'silo', { account: undefined }, /account: must be the tenant's own 12-digit AWS account id/],
     ['region', 'pool', { region: 'mars' }, /region: must be an AWS region/],
     ['namespace', 'pool', { namespace: 'Tenant_A' }, /namespace: must be a DNS label/],
+    ['empty controlPlaneCidrs', 'silo', { controlPlaneCidrs: [] }, /controlPlaneCidrs: must list at least one IPv4 CIDR.*received \[\]/],
+    ['open controlPlaneCidrs', 'silo', { controlPlaneCidrs: ['203.0.113.0/24', '0.0.0.0/0'] }, /controlPlaneCidrs\.1: must not open the cluster's endpoint to the whole internet.*received "0\.0\.0\.0\/0"/],
+    ['IPv6 controlPlaneCidrs', 'silo', { controlPlaneCidrs: ['2001:db8::/32'] }, /controlPlaneCidrs\.0: must be an IPv4 CIDR/],
+    ['octet of controlPlaneCidrs', 'silo', { controlPlaneCidrs: ['203.0.113.256/32'] }, /controlPlaneCidrs\.0: must be an IPv4 CIDR/],
+    ['prefix of controlPlaneCidrs', 'silo', { controlPlaneCidrs: ['203.0.113.0/33'] }, /controlPlaneCidrs\.0: must be an IPv4 CIDR/],
+    ['bare address in controlPlaneCidrs', 'silo', { controlPlaneCidrs: ['203.0.113.7'] }, /controlPlaneCidrs\.0: must be an IPv4 CIDR/],
+    ['host bits in controlPlaneCidrs', 'silo', { controlPlaneCidrs: ['203.0.113.7/24'] }, /controlPlaneCidrs\.0: must be a network address: use 203\.0\.113\.0\/24/],
+    ['too many controlPlaneCidrs', 'silo', { controlPlaneCidrs: Array.from({ length: 41 }, (_, i) => `10.0.${i}.0/24`) }, /controlPlaneCidrs: must list at most 40/],
+    ['pool controlPlaneCidrs', 'pool', { controlPlaneCidrs: ['203.0.113.0/24'] }, /controlPlaneCidrs: must be left out for tier pool/],
+    ['provisioningRoleName', 'silo', { provisioningRoleName: 'role/with/path' }, /provisioningRoleName: must be an IAM role name/],
+    ['bridge provisioningRoleName', 'bridge', { provisioningRoleName: 'OrganizationAccountAccessRole' }, /provisioningRoleName: must be left out for tier bridge/],
   ] as const)('rejects a bad %s', (_name, tier, overrides, message) => {
     expect(build(tier, overrides)).toThrow(message);
   });

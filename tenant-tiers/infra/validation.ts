@@ -13,6 +13,11 @@ const KMS_KEY_ARN = /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[A-Za-z0-9-]+$/;
 const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/;
 const SUBNET_ID = /^subnet-[0-9a-f]{8,17}$/;
 const CLUSTER_NAME = /^[0-9A-Za-z][A-Za-z0-9_-]{0,99}$/;
+// IAM role names: 1-64 of letters, digits and +=,.@_-.
+const ROLE_NAME = /^[\w+=,.@-]{1,64}$/;
+const IPV4_CIDR = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/;
+/** EKS's limit on the CIDRs of a public endpoint. */
+const MAX_PUBLIC_ACCESS_CIDRS = 40;
 // S3 bucket naming rules, without the dotted names that break virtual-hosted TLS.
 const BUCKET_NAME = /^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/;
 
@@ -47,8 +52,14 @@ export function validateTenantInfrastructureProps(props: TenantInfrastructurePro
     if (props.kubernetesVersion !== undefined) {
       check(matches(/^1\.\d{2}$/, props.kubernetesVersion), 'kubernetesVersion', props.kubernetesVersion, 'must be an EKS Kubernetes version such as 1.33');
     }
+    if (props.controlPlaneCidrs !== undefined) validateControlPlaneCidrs(props.controlPlaneCidrs);
+    if (props.provisioningRoleName !== undefined) {
+      check(matches(ROLE_NAME, props.provisioningRoleName), 'provisioningRoleName', props.provisioningRoleName, 'must be an IAM role name (1-64 of letters, digits and +=,.@_-), or be left out for OrganizationAccountAccessRole');
+    }
     return;
   }
+  check(props.controlPlaneCidrs === undefined, 'controlPlaneCidrs', props.controlPlaneCidrs, `must be left out for tier ${props.tier}: its tenant runs on the shared cluster, whose endpoint is the platform's`);
+  check(props.provisioningRoleName === undefined, 'provisioningRoleName', props.provisioningRoleName, `must be left out for tier ${props.tier}: its tenant has no account of its own`);
   const cluster = props.sharedCluster;
   check(cluster !== undefined, 'sharedCluster', cluster, `is required for tier ${props.tier}: pass the shared cluster's name, node role ARN and subnet ids`);
   if (cluster === undefined) return;
@@ -68,4 +79,25 @@ export function validateEnvironment(account: unknown, region: unknown, ownAccoun
     check(matches(ACCOUNT_ID, account), 'account', account, 'must be a 12-digit AWS account id, or be left out');
   }
   check(matches(REGION, region), 'region', region, 'must be an AWS region such as us-east-1');
+}
+
+/**
+ * Checks the CIDRs of a silo cluster's public endpoint: IPv4 network addresses, at least one, at most
+ * 40, never the whole internet. Throws a `TenantStackInputError` naming the first one wrong and the fix.
+ */
+export function validateControlPlaneCidrs(cidrs: readonly string[]): void {
+  check(Array.isArray(cidrs) && cidrs.length > 0, 'controlPlaneCidrs', cidrs, "must list at least one IPv4 CIDR of the control plane, or be left out to keep the cluster's endpoint private");
+  check(cidrs.length <= MAX_PUBLIC_ACCESS_CIDRS, 'controlPlaneCidrs', cidrs, `must list at most ${MAX_PUBLIC_ACCESS_CIDRS} CIDRs (EKS's limit): merge them into wider ones`);
+  cidrs.forEach((cidr, i) => {
+    const field = `controlPlaneCidrs.${i}`;
+    const parts = typeof cidr === 'string' ? IPV4_CIDR.exec(cidr) : null;
+    const numbers = parts ? parts.slice(1).map(Number) : [];
+    const [a = 0, b = 0, c = 0, d = 0, prefix = 0] = numbers;
+    check(parts !== null && [a, b, c, d].every((octet) => octet <= 255) && prefix <= 32, field, cidr, 'must be an IPv4 CIDR such as 203.0.113.0/24');
+    check(prefix > 0, field, cidr, "must not open the cluster's endpoint to the whole internet: list the control plane's own addresses, e.g. its NAT gateways' as x.x.x.x/32");
+    const address = ((a << 24) | (b << 16) | (c << 8) | d) >>> 0;
+    const mask = prefix === 32 ? 0xffffffff : (~(0xffffffff >>> prefix)) >>> 0;
+    const network = (address & mask) >>> 0;
+    check(network === address, field, cidr, `must be a network address: use ${[network >>> 24, (network >>> 16) & 255, (network >>> 8) & 255, network & 255].join('.')}/${prefix}`);
+  });
 }

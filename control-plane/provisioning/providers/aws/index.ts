@@ -21,4 +21,20 @@ export {
   type TemplateUploader,
 } from './cloudformation.js';
 export { CognitoIdentityProvider, TENANT_ID_ATTRIBUTE, type CognitoIdentityProviderProps } from './cognito.js';
-export { KubernetesServerSideApplier, type KubernetesKind, type KubernetesObjectClient, type KubernetesServerSideApplierProps } from './kubernetes.js';
+export {
+  KubernetesServerSideApplier,
+  type KubernetesKind,
+  type KubernetesObjectClient,
+  type KubernetesServerSideApplierProps,
+  type SiloCluster,
+  type SiloClusterClientFactory,
+} from './kubernetes.js';
+export {
+  EksClusterClients,
+  eksBearerToken,
+  EKS_CLUSTER_ID_HEADER,
+  EKS_TOKEN_PREFIX,
+  type EksClusterClientsProps,
+  type EksClusterConnection,
+  type TenantAccountRole,
+} from './eks-clusters.js';

@@ -1,18 +1,29 @@
+import { DescribeClusterCommand, EKSClient } from '@aws-sdk/client-eks';
+import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 
-import type { KubeObject, TenantRef } from '../../providers.js';
+import type { ClusterLocation, KubeObject, TenantRef } from '../../providers.js';
 import {
+  EKS_TOKEN_PREFIX,
+  EksClusterClients,
   KubernetesServerSideApplier,
+  ProviderRejectedError,
   ProviderBusyError,
   ProviderConfigurationError,
   ProviderConflictError,
   ProviderThrottledError,
   ProviderUnavailableError,
+  type SiloCluster,
 } from './index.js';
 import { FakeKubernetesApi } from './testing/fake-kubernetes-api.js';
+import { selfSignedCertificate } from './testing/tls.js';
 
 const ACME: TenantRef = { tenantId: '3f2c9a4e-8b1d-4c6e-9f0a-1b2c3d4e5f60', tenantName: 'acme', tier: 'pool' };
 const NS = 'tenant-acme';
+/** Where pool and bridge tenants' objects go: the shared cluster, no account. */
+const SHARED: ClusterLocation = { region: 'us-east-1' };
+/** A silo tenant's own cluster: its account, and its data-residency region. */
+const SILO_CLUSTER: ClusterLocation = { accountId: '222222222222', region: 'eu-central-1' };
 
 function labels(tenant: TenantRef): Record<string, string> {
   return { 'app.kubernetes.io/managed-by': 'saas-tenancy-kit', 'saas-kit/tenant': tenant.tenantName, 'saas-kit/tenant-id': tenant.tenantId, 'saas-kit/tier': tenant.tier };
@@ -73,7 +84,7 @@ describe('KubernetesServerSideApplier against a fake API server', () => {
     for (const tenantName of ['acme', 'globex']) {
       for (const tier of ['pool', 'bridge'] as const) {
         cluster.slowNamespaceDeletion = false;
-        await new KubernetesServerSideApplier({ api: cluster.client() }).remove({ ...ACME, tenantName, tier });
+        await new KubernetesServerSideApplier({ api: cluster.client() }).remove({ ...ACME, tenantName, tier }, SHARED);
       }
     }
     cluster.requests.length = 0;
@@ -85,7 +96,7 @@ describe('KubernetesServerSideApplier against a fake API server', () => {
 
   it('server-side applies each object, namespace first, then admission policy and binding, then the rest', async () => {
     const objects = manifests(ACME);
-    await applier.apply(ACME, objects);
+    await applier.apply(ACME, SHARED, objects);
 
     const patches = cluster.requestsOf('PATCH');
     expect(patches.map((request) => request.path)).toEqual([
@@ -112,12 +123,12 @@ describe('KubernetesServerSideApplier against a fake API server', () => {
   });
 
   it('applying again sends the same requests and changes nothing but resource versions', async () => {
-    await applier.apply(ACME, manifests(ACME));
+    await applier.apply(ACME, SHARED, manifests(ACME));
     const first = cluster.requestsOf('PATCH').map(({ path, body }) => ({ path, body }));
     const uid = cluster.get('Deployment', 'job-executor', NS)?.metadata.uid;
     cluster.requests.length = 0;
 
-    await applier.apply(ACME, manifests(ACME));
+    await applier.apply(ACME, SHARED, manifests(ACME));
 
     expect(cluster.requestsOf('PATCH').map(({ path, body }) => ({ path, body }))).toEqual(first);
     expect(cluster.stored()).toHaveLength(8);
@@ -127,16 +138,16 @@ describe('KubernetesServerSideApplier against a fake API server', () => {
   it('does not mutate the objects it is given', async () => {
     const objects = manifests(ACME);
     const before = structuredClone(objects);
-    await applier.apply(ACME, objects);
+    await applier.apply(ACME, SHARED, objects);
     expect(objects).toEqual(before);
   });
 
   it('listApplied answers kind/namespace/name of the tenant and tier only, across pages', async () => {
-    await applier.apply(ACME, manifests(ACME));
+    await applier.apply(ACME, SHARED, manifests(ACME));
     const globex = { ...ACME, tenantName: 'globex' };
-    await applier.apply(globex, manifests(globex));
+    await applier.apply(globex, SHARED, manifests(globex));
 
-    const applied = await applier.listApplied(ACME);
+    const applied = await applier.listApplied(ACME, SHARED);
 
     expect([...applied].sort()).toEqual(
       [
@@ -155,16 +166,16 @@ describe('KubernetesServerSideApplier against a fake API server', () => {
     // Namespaced kinds are listed across all namespaces; a full page is followed by its continue token.
     expect(lists.map((request) => request.path)).toContain('/apis/apps/v1/deployments');
     expect(lists.some((request) => request.query.continue !== undefined)).toBe(false);
-    await expect(applier.listApplied({ ...ACME, tenantName: 'initech' })).resolves.toEqual([]);
+    await expect(applier.listApplied({ ...ACME, tenantName: 'initech' }, SHARED)).resolves.toEqual([]);
   });
 
   it('follows continue tokens when a kind has more objects than a page', async () => {
     const objects = manifests(ACME);
     const extraPolicies = ['allow-dns', 'allow-same-namespace', 'allow-egress'].map((name) => ({ ...objects[6], metadata: { ...objects[6]?.metadata, name } }));
-    await applier.apply(ACME, [...objects, ...extraPolicies]);
+    await applier.apply(ACME, SHARED, [...objects, ...extraPolicies]);
     cluster.requests.length = 0;
 
-    const applied = await applier.listApplied(ACME);
+    const applied = await applier.listApplied(ACME, SHARED);
 
     expect(applied.filter((ref) => ref.startsWith('NetworkPolicy/'))).toHaveLength(4);
     const policyLists = cluster.requestsOf('GET').filter((request) => request.path === '/apis/networking.k8s.io/v1/networkpolicies');
@@ -172,10 +183,10 @@ describe('KubernetesServerSideApplier against a fake API server', () => {
   });
 
   it("remove deletes the namespace and the tenant's cluster-scoped objects, binding before policy; a second remove does nothing", async () => {
-    await applier.apply(ACME, manifests(ACME));
+    await applier.apply(ACME, SHARED, manifests(ACME));
     cluster.requests.length = 0;
 
-    await applier.remove(ACME);
+    await applier.remove(ACME, SHARED);
 
     expect(cluster.requestsOf('DELETE').map((request) => request.path)).toEqual([
       `/api/v1/namespaces/${NS}`,
@@ -184,95 +195,155 @@ describe('KubernetesServerSideApplier against a fake API server', () => {
     ]);
     expect(cluster.requestsOf('DELETE').every((request) => request.query.propagationPolicy === 'Background')).toBe(true);
     expect(cluster.stored()).toEqual([]);
-    await expect(applier.listApplied(ACME)).resolves.toEqual([]);
+    await expect(applier.listApplied(ACME, SHARED)).resolves.toEqual([]);
 
     cluster.requests.length = 0;
-    await applier.remove(ACME);
+    await applier.remove(ACME, SHARED);
     expect(cluster.requestsOf('DELETE')).toEqual([]);
   });
 
   it('remove returns without waiting: a namespace still terminating shows in listApplied', async () => {
-    await applier.apply(ACME, manifests(ACME));
+    await applier.apply(ACME, SHARED, manifests(ACME));
     cluster.slowNamespaceDeletion = true;
 
-    await applier.remove(ACME);
+    await applier.remove(ACME, SHARED);
 
-    const left = await applier.listApplied(ACME);
+    const left = await applier.listApplied(ACME, SHARED);
     expect(left).toContain(`Namespace/${NS}`);
     expect(left).not.toContain(`ValidatingAdmissionPolicy/saas-kit-${NS}`);
   });
 
   it('applying into a namespace that is being deleted is a retryable busy error', async () => {
-    await applier.apply(ACME, manifests(ACME));
+    await applier.apply(ACME, SHARED, manifests(ACME));
     cluster.slowNamespaceDeletion = true;
-    await applier.remove(ACME);
+    await applier.remove(ACME, SHARED);
 
-    const attempt = applier.apply(ACME, manifests(ACME));
+    const attempt = applier.apply(ACME, SHARED, manifests(ACME));
     await expect(attempt).rejects.toThrow(ProviderBusyError);
     await expect(attempt).rejects.toMatchObject({ retryable: true });
     await expect(attempt).rejects.toThrow(/ResourceQuota\/tenant-acme\/quota.*HTTP 403 Forbidden.*being terminated/);
   });
 
   it('a pool -> bridge move re-labels the namespace, so removing the pool placement leaves bridge intact', async () => {
-    await applier.apply(ACME, manifests(ACME));
+    await applier.apply(ACME, SHARED, manifests(ACME));
     const bridge: TenantRef = { ...ACME, tier: 'bridge' };
-    await applier.apply(bridge, manifests(bridge));
+    await applier.apply(bridge, SHARED, manifests(bridge));
     cluster.requests.length = 0;
 
-    await applier.remove(ACME);
+    await applier.remove(ACME, SHARED);
 
     expect(cluster.requestsOf('DELETE')).toEqual([]);
-    await expect(applier.listApplied(ACME)).resolves.toEqual([]);
-    await expect(applier.listApplied(bridge)).resolves.toHaveLength(8);
+    await expect(applier.listApplied(ACME, SHARED)).resolves.toEqual([]);
+    await expect(applier.listApplied(bridge, SHARED)).resolves.toHaveLength(8);
   });
 
   it('refuses, before any request, an object without the tenant and tier labels', async () => {
     const objects = manifests(ACME);
     const unlabelled = { ...objects[3], metadata: { name: 'quota', namespace: NS } } as KubeObject;
 
-    const attempt = applier.apply(ACME, [objects[4], unlabelled]);
+    const attempt = applier.apply(ACME, SHARED, [objects[4], unlabelled]);
     await expect(attempt).rejects.toThrow(ProviderConflictError);
     await expect(attempt).rejects.toThrow(/ResourceQuota\/tenant-acme\/quota has label saas-kit\/tenant=null, not acme/);
     expect(cluster.requests).toEqual([]);
 
-    await expect(applier.apply({ ...ACME, tier: 'bridge' }, manifests(ACME))).rejects.toThrow(/saas-kit\/tier="pool", not bridge/);
+    await expect(applier.apply({ ...ACME, tier: 'bridge' }, SHARED, manifests(ACME))).rejects.toThrow(/saas-kit\/tier="pool", not bridge/);
   });
 
   it('throttling (429) is retryable, a server error (500) is retryable', async () => {
     cluster.failNext = { status: 429, times: 1 };
-    await expect(applier.apply(ACME, manifests(ACME))).rejects.toThrow(ProviderThrottledError);
+    await expect(applier.apply(ACME, SHARED, manifests(ACME))).rejects.toThrow(ProviderThrottledError);
     cluster.failNext = { status: 500, times: 1 };
-    await expect(applier.listApplied(ACME)).rejects.toThrow(ProviderUnavailableError);
+    await expect(applier.listApplied(ACME, SHARED)).rejects.toThrow(ProviderUnavailableError);
     cluster.failNext = undefined;
   });
 
-  it('a silo tenant goes to its own cluster through siloApi, and is refused without it', async () => {
+  it("a silo tenant goes to its own cluster, asked of siloApi by the location's account and region and the tenant's name", async () => {
     const silo: TenantRef = { ...ACME, tier: 'silo' };
     const own = await FakeKubernetesApi.start();
     try {
-      const asked: TenantRef[] = [];
+      const asked: SiloCluster[] = [];
       const ownClient = own.client('silo-token');
       const withSilo = new KubernetesServerSideApplier({
         api: cluster.client(),
-        siloApi: (tenant) => {
-          asked.push(tenant);
-          return ownClient;
+        siloApi: (target) => {
+          asked.push(target);
+          return Promise.resolve(ownClient);
         },
       });
-      await withSilo.apply(silo, manifests(silo));
+      await withSilo.apply(silo, SILO_CLUSTER, manifests(silo));
 
-      expect(asked).toEqual([silo]);
+      expect(asked).toEqual([{ accountId: '222222222222', region: 'eu-central-1', tenantName: 'acme' }]);
       expect(own.stored()).toHaveLength(8);
       expect(own.requestsOf('PATCH')[0]?.authorization).toBe('Bearer silo-token');
       expect(cluster.requestsOf('PATCH')).toEqual([]);
-      await expect(withSilo.listApplied(silo)).resolves.toHaveLength(8);
-
-      const attempt = applier.apply(silo, manifests(silo));
-      await expect(attempt).rejects.toThrow(ProviderConfigurationError);
-      await expect(attempt).rejects.toThrow(/has no siloApi/);
+      await expect(withSilo.listApplied(silo, SILO_CLUSTER)).resolves.toHaveLength(8);
+      await withSilo.remove(silo, SILO_CLUSTER);
+      expect(own.stored()).toEqual([]);
+      expect(asked).toHaveLength(3);
     } finally {
       await own.stop();
     }
+  });
+
+  it("applies a silo tenant through EksClusterClients: the endpoint and CA DescribeCluster gives, and the EKS token", async () => {
+    const silo: TenantRef = { ...ACME, tier: 'silo' };
+    const tls = selfSignedCertificate();
+    const own = await FakeKubernetesApi.start({ tls });
+    const eks = mockClient(EKSClient);
+    try {
+      eks.on(DescribeClusterCommand, { name: 'saas-kit-tenant-acme' }).resolves({
+        cluster: { name: 'saas-kit-tenant-acme', status: 'ACTIVE', endpoint: own.url, certificateAuthority: { data: tls.caData } },
+      });
+      const clients = new EksClusterClients({
+        credentials: () => () => Promise.resolve({ accessKeyId: 'ASIAEXAMPLEACCESSKEY', secretAccessKey: 'secret', sessionToken: 'session' }),
+      });
+      const withSilo = new KubernetesServerSideApplier({ api: cluster.client(), siloApi: (target) => clients.client(target) });
+
+      await withSilo.apply(silo, SILO_CLUSTER, manifests(silo));
+
+      expect(own.url).toMatch(/^https:/);
+      expect(own.stored()).toHaveLength(8);
+      const token = (await clients.connection({ accountId: '222222222222', region: 'eu-central-1', tenantName: 'acme' })).token;
+      expect(token.startsWith(EKS_TOKEN_PREFIX)).toBe(true);
+      expect(new Set(own.requests.map((request) => request.authorization))).toEqual(new Set([`Bearer ${token}`]));
+      expect(cluster.requests).toEqual([]);
+      await expect(withSilo.listApplied(silo, SILO_CLUSTER)).resolves.toHaveLength(8);
+      // One DescribeCluster: the client is kept between calls.
+      expect(eks.commandCalls(DescribeClusterCommand)).toHaveLength(1);
+    } finally {
+      eks.restore();
+      await own.stop();
+    }
+  });
+
+  it("refuses a silo cluster whose certificate the CA DescribeCluster gives does not sign", async () => {
+    const silo: TenantRef = { ...ACME, tier: 'silo' };
+    const own = await FakeKubernetesApi.start({ tls: selfSignedCertificate() });
+    const eks = mockClient(EKSClient);
+    try {
+      eks.on(DescribeClusterCommand).resolves({ cluster: { status: 'ACTIVE', endpoint: own.url, certificateAuthority: { data: selfSignedCertificate().caData } } });
+      const clients = new EksClusterClients({ credentials: () => () => Promise.resolve({ accessKeyId: 'AKIAEXAMPLE', secretAccessKey: 'secret' }) });
+      const withSilo = new KubernetesServerSideApplier({ api: cluster.client(), siloApi: (target) => clients.client(target) });
+
+      await expect(withSilo.apply(silo, SILO_CLUSTER, manifests(silo))).rejects.toThrow(ProviderRejectedError);
+      expect(own.requests).toEqual([]);
+    } finally {
+      eks.restore();
+      await own.stop();
+    }
+  });
+
+  it('refuses a silo tenant without siloApi, a silo location without an account, and a shared tier at an account', async () => {
+    const silo: TenantRef = { ...ACME, tier: 'silo' };
+    const withSilo = new KubernetesServerSideApplier({ api: cluster.client(), siloApi: () => Promise.resolve(cluster.client()) });
+
+    await expect(applier.apply(silo, SILO_CLUSTER, manifests(silo))).rejects.toThrow(/has no siloApi/);
+    await expect(withSilo.apply(silo, SHARED, manifests(silo))).rejects.toThrow(/names no account\. Pass \{ accountId, region \}/);
+    await expect(withSilo.listApplied(ACME, SILO_CLUSTER)).rejects.toThrow(/whose objects go to the shared cluster, but the cluster location names account 222222222222/);
+    for (const attempt of [applier.listApplied(silo, SILO_CLUSTER), withSilo.remove(silo, SHARED)]) {
+      await expect(attempt).rejects.toThrow(ProviderConfigurationError);
+    }
+    expect(cluster.requests).toEqual([]);
   });
 });
 
@@ -297,8 +368,8 @@ describe('KubernetesServerSideApplier on a cluster older than 1.30 or unreachabl
     });
     try {
       const applier = new KubernetesServerSideApplier({ api: old.client() });
-      await expect(applier.listApplied(ACME)).resolves.toEqual([]);
-      const attempt = applier.apply(ACME, manifests(ACME));
+      await expect(applier.listApplied(ACME, SHARED)).resolves.toEqual([]);
+      const attempt = applier.apply(ACME, SHARED, manifests(ACME));
       await expect(attempt).rejects.toThrow(ProviderConfigurationError);
       await expect(attempt).rejects.toThrow(/does not serve this kind.*1\.30/);
     } finally {
@@ -311,7 +382,7 @@ describe('KubernetesServerSideApplier on a cluster older than 1.30 or unreachabl
     const api = gone.client();
     await gone.stop();
 
-    const error: unknown = await new KubernetesServerSideApplier({ api }).listApplied(ACME).catch((caught: unknown) => caught);
+    const error: unknown = await new KubernetesServerSideApplier({ api }).listApplied(ACME, SHARED).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(ProviderUnavailableError);
     expect(error).toMatchObject({ retryable: true });
   });

@@ -2,7 +2,7 @@ import type { KubernetesObject, KubernetesObjectApi, PatchStrategy } from '@kube
 
 import { kubeObjectRef, TENANT_LABEL, TIER_LABEL, VALIDATED_KINDS } from '../../../../k8s/index.js';
 import { TIERS } from '../../../../tenant-tiers/index.js';
-import type { KubeObject, KubernetesApplier, TenantRef } from '../../providers.js';
+import type { ClusterLocation, KubeObject, KubernetesApplier, TenantRef } from '../../providers.js';
 import {
   ProviderBusyError,
   ProviderConfigurationError,
@@ -23,14 +23,25 @@ export interface KubernetesKind {
 /** What the applier uses of `KubernetesObjectApi` (@kubernetes/client-node): pass `KubernetesObjectApi.makeApiClient(kubeConfig)`. */
 export type KubernetesObjectClient = Pick<KubernetesObjectApi, 'patch' | 'list' | 'delete'>;
 
+/** A silo tenant's own cluster: in its account and region, named from its name (tenant-tiers' `tenantClusterName`). */
+export interface SiloCluster {
+  readonly accountId: string;
+  readonly region: string;
+  readonly tenantName: string;
+}
+
+/** Gives a client of a silo tenant's own cluster (`EksClusterClients.client`). Called on every operation: cache in it. */
+export type SiloClusterClientFactory = (cluster: SiloCluster) => Promise<KubernetesObjectClient>;
+
 export interface KubernetesServerSideApplierProps {
   /** Client of the shared cluster, where pool and bridge tenants live. */
   readonly api: KubernetesObjectClient;
   /**
-   * Client of a silo tenant's own cluster (its endpoint comes from the tenant stack's outputs). Called on every operation: cache in it.
+   * Client of a silo tenant's own cluster, found from its account, region and the tenant's name
+   * (`(cluster) => eksClusterClients.client(cluster)`). Called on every operation: cache in it.
    * @default - silo tenants are refused with a ProviderConfigurationError
    */
-  readonly siloApi?: (tenant: TenantRef) => KubernetesObjectClient;
+  readonly siloApi?: SiloClusterClientFactory;
   /**
    * Field manager of every server-side apply.
    * @default 'saas-tenancy-kit'
@@ -66,7 +77,7 @@ const PAGE_SIZE = 500;
  */
 export class KubernetesServerSideApplier implements KubernetesApplier {
   private readonly api: KubernetesObjectClient;
-  private readonly siloApi: ((tenant: TenantRef) => KubernetesObjectClient) | undefined;
+  private readonly siloApi: SiloClusterClientFactory | undefined;
   private readonly fieldManager: string;
   private readonly kinds: readonly KubernetesKind[];
 
@@ -80,11 +91,11 @@ export class KubernetesServerSideApplier implements KubernetesApplier {
     this.kinds = props.kinds ?? VALIDATED_KINDS.map(parseKind);
   }
 
-  async apply(tenant: TenantRef, objects: readonly KubeObject[]): Promise<void> {
-    const api = this.apiFor(tenant);
+  async apply(tenant: TenantRef, cluster: ClusterLocation, objects: readonly KubeObject[]): Promise<void> {
     for (const object of objects) {
       checkLabels(tenant, object);
     }
+    const api = await this.apiFor(tenant, cluster);
     const ordered = objects.map((object, index) => ({ object, index })).sort((a, b) => rank(a.object) - rank(b.object) || a.index - b.index);
     for (const { object } of ordered) {
       try {
@@ -96,8 +107,8 @@ export class KubernetesServerSideApplier implements KubernetesApplier {
     }
   }
 
-  async remove(tenant: TenantRef): Promise<void> {
-    const api = this.apiFor(tenant);
+  async remove(tenant: TenantRef, cluster: ClusterLocation): Promise<void> {
+    const api = await this.apiFor(tenant, cluster);
     const found = await this.find(api, tenant);
     const namespaces = new Set(found.filter((object) => object.kind === 'Namespace').map((object) => object.name));
     // Deleting a namespace deletes what is in it; only the cluster-scoped objects and strays elsewhere need their own call.
@@ -116,21 +127,32 @@ export class KubernetesServerSideApplier implements KubernetesApplier {
     }
   }
 
-  async listApplied(tenant: TenantRef): Promise<readonly string[]> {
-    const found = await this.find(this.apiFor(tenant), tenant);
+  async listApplied(tenant: TenantRef, cluster: ClusterLocation): Promise<readonly string[]> {
+    const found = await this.find(await this.apiFor(tenant, cluster), tenant);
     return found.map((object) => object.ref);
   }
 
-  private apiFor(tenant: TenantRef): KubernetesObjectClient {
-    if (TIERS[tenant.tier].isolation !== 'account') {
+  private async apiFor(tenant: TenantRef, cluster: ClusterLocation): Promise<KubernetesObjectClient> {
+    const ownCluster = TIERS[tenant.tier].isolation === 'account';
+    if (!ownCluster) {
+      if (cluster.accountId !== undefined) {
+        throw new ProviderConfigurationError(
+          `Tenant ${tenant.tenantName} is ${tenant.tier}, whose objects go to the shared cluster, but the cluster location names account ${cluster.accountId}. Pass { region } alone for the shared cluster.`,
+        );
+      }
       return this.api;
+    }
+    if (cluster.accountId === undefined) {
+      throw new ProviderConfigurationError(
+        `Tenant ${tenant.tenantName} is ${tenant.tier}, whose objects go to its own cluster in its own account, but the cluster location names no account. Pass { accountId, region } of the tenant's account.`,
+      );
     }
     if (this.siloApi === undefined) {
       throw new ProviderConfigurationError(
-        `Tenant ${tenant.tenantName} is ${tenant.tier}, whose workloads run in the tenant's own cluster, but KubernetesServerSideApplier has no siloApi. Pass siloApi: (tenant) => a client of that cluster.`,
+        `Tenant ${tenant.tenantName} is ${tenant.tier}, whose workloads run in the tenant's own cluster, but KubernetesServerSideApplier has no siloApi. Pass siloApi: (cluster) => a client of that cluster (EksClusterClients).`,
       );
     }
-    return this.siloApi(tenant);
+    return await this.siloApi({ accountId: cluster.accountId, region: cluster.region, tenantName: tenant.tenantName });
   }
 
   /** Every object of the configured kinds that carries the tenant's and the tier's labels. */

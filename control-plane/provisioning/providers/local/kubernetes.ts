@@ -3,8 +3,9 @@ import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { kubeObjectRef, layoutTenantManifests, removeTenantManifests, tenantManifestDirectory, writeTenantManifests } from '../../../../k8s/index.js';
 import { tenantNamespaceName } from '../../../../tenant-tiers/index.js';
+import { LocalProviderError } from '../../errors.js';
 import { placementOf } from '../../plans.js';
-import type { KubeObject, KubernetesApplier, TenantRef } from '../../providers.js';
+import type { ClusterLocation, KubeObject, KubernetesApplier, TenantRef } from '../../providers.js';
 import { Mutex } from './files.js';
 
 export interface LocalKubernetesProps {
@@ -25,29 +26,38 @@ export class LocalKubernetes implements KubernetesApplier {
 
   constructor(private readonly props: LocalKubernetesProps) {}
 
-  /** The GitOps root of the cluster the tenant's placement lives in. */
-  rootOf(tenant: TenantRef): string {
+  /**
+   * The GitOps root of the cluster the tenant's placement lives in. The location must match the tier,
+   * as the AWS applier requires: an account for a cluster of the tenant's own, none for the shared one.
+   */
+  rootOf(tenant: TenantRef, cluster: ClusterLocation): string {
+    const ownCluster = placementOf(tenant.tier).ownCluster;
+    if (ownCluster !== (cluster.accountId !== undefined)) {
+      throw new LocalProviderError(
+        `Tenant ${tenant.tenantName} (${tenant.tier}) ${ownCluster ? 'has a cluster of its own, in its account, but the location names no account' : `is on the shared cluster, but the location names account ${cluster.accountId}`}: pass the placement's { accountId, region }.`,
+      );
+    }
     const root = join(this.props.dataDir, 'manifests');
-    return placementOf(tenant.tier).ownCluster ? join(root, 'clusters', tenant.tenantName) : root;
+    return ownCluster ? join(root, 'clusters', tenant.tenantName) : root;
   }
 
-  folderOf(tenant: TenantRef): string {
-    return join(this.rootOf(tenant), tenantManifestDirectory(tenant.tenantName));
+  folderOf(tenant: TenantRef, cluster: ClusterLocation): string {
+    return join(this.rootOf(tenant, cluster), tenantManifestDirectory(tenant.tenantName));
   }
 
-  apply(tenant: TenantRef, objects: readonly KubeObject[]): Promise<void> {
+  apply(tenant: TenantRef, cluster: ClusterLocation, objects: readonly KubeObject[]): Promise<void> {
     return this.mutex.run(async () => {
-      await writeTenantManifests(this.rootOf(tenant), layoutTenantManifests(tenant.tenantName, tenantNamespaceName(tenant.tenantName), objects));
+      await writeTenantManifests(this.rootOf(tenant, cluster), layoutTenantManifests(tenant.tenantName, tenantNamespaceName(tenant.tenantName), objects));
     });
   }
 
-  remove(tenant: TenantRef): Promise<void> {
-    return this.mutex.run(() => removeTenantManifests(this.rootOf(tenant), tenant.tenantName));
+  remove(tenant: TenantRef, cluster: ClusterLocation): Promise<void> {
+    return this.mutex.run(async () => await removeTenantManifests(this.rootOf(tenant, cluster), tenant.tenantName));
   }
 
-  listApplied(tenant: TenantRef): Promise<readonly string[]> {
-    const folder = this.folderOf(tenant);
+  listApplied(tenant: TenantRef, cluster: ClusterLocation): Promise<readonly string[]> {
     return this.mutex.run(async () => {
+      const folder = this.folderOf(tenant, cluster);
       let files: string[];
       try {
         files = (await readdir(folder, { recursive: true })).filter((file) => /\.(ya?ml|json)$/.test(file) && !/(^|\/)kustomization\.ya?ml$/.test(file));

@@ -3,6 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { LocalProviderError } from '../../errors.js';
 import { renderManifests } from '../../testing/fakes.js';
 import { LocalKubernetes } from './kubernetes.js';
 import { LocalOrganizations } from './organizations.js';
@@ -99,20 +100,31 @@ describe('local providers', () => {
   });
 
   describe('LocalKubernetes', () => {
+    const shared = { region: 'us-east-1' };
+    const own = { accountId: '222222222222', region: 'eu-central-1' };
+
     it("writes each cluster's folder, lists what is applied from the files, and removes it", async () => {
       const kubernetes = new LocalKubernetes({ dataDir });
       const pool = { ...tenant, tier: 'pool' as const };
-      await kubernetes.apply(pool, await renderManifests({ tenant: pool, region: 'us-east-1' }));
-      await kubernetes.apply(tenant, await renderManifests({ tenant, region: 'us-east-1' }));
+      await kubernetes.apply(pool, shared, await renderManifests({ tenant: pool, region: 'us-east-1' }));
+      await kubernetes.apply(tenant, own, await renderManifests({ tenant, region: 'us-east-1' }));
       expect(existsSync(join(dataDir, 'manifests', 'tenants', 'acme', 'kustomization.yaml'))).toBe(true);
       expect(existsSync(join(dataDir, 'manifests', 'clusters', 'acme', 'tenants', 'acme', 'kustomization.yaml'))).toBe(true);
-      expect(await kubernetes.listApplied(pool)).toEqual(['Deployment/acme/job-executor', 'Namespace/acme', 'ResourceQuota/acme/tenant-quota']);
-      await kubernetes.apply(pool, (await renderManifests({ tenant: pool, region: 'us-east-1' })).slice(0, 1));
-      expect(await kubernetes.listApplied(pool)).toEqual(['Namespace/acme']);
-      await kubernetes.remove(pool);
-      await kubernetes.remove(pool);
-      expect(await kubernetes.listApplied(pool)).toEqual([]);
-      expect(await kubernetes.listApplied(tenant)).toHaveLength(3);
+      expect(await kubernetes.listApplied(pool, shared)).toEqual(['Deployment/acme/job-executor', 'Namespace/acme', 'ResourceQuota/acme/tenant-quota']);
+      await kubernetes.apply(pool, shared, (await renderManifests({ tenant: pool, region: 'us-east-1' })).slice(0, 1));
+      expect(await kubernetes.listApplied(pool, shared)).toEqual(['Namespace/acme']);
+      await kubernetes.remove(pool, shared);
+      await kubernetes.remove(pool, shared);
+      expect(await kubernetes.listApplied(pool, shared)).toEqual([]);
+      expect(await kubernetes.listApplied(tenant, own)).toHaveLength(3);
+    });
+
+    it('refuses a location that does not fit the tier, as the AWS applier does', async () => {
+      const kubernetes = new LocalKubernetes({ dataDir });
+      const pool = { ...tenant, tier: 'pool' as const };
+      await expect(kubernetes.apply(tenant, shared, [])).rejects.toThrow(LocalProviderError);
+      await expect(kubernetes.listApplied(tenant, shared)).rejects.toThrow(/has a cluster of its own, in its account, but the location names no account/);
+      await expect(kubernetes.remove(pool, own)).rejects.toThrow(/is on the shared cluster, but the location names account 222222222222/);
     });
   });
 });

@@ -6,6 +6,7 @@
  * every request for tests to assert on.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer, Server as TlsServerClass, type Server as TlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 
 import type { KubernetesObjectClient } from '../kubernetes.js';
@@ -52,6 +53,8 @@ export interface FakeKubernetesApiOptions {
   readonly resources?: Readonly<Record<string, readonly Resource[]>>;
   /** Largest page a list answers, whatever `limit` asks (servers may answer fewer). @default 500 */
   readonly pageSize?: number;
+  /** Serve HTTPS with this key and certificate (PEM), as EKS does. @default - plain HTTP */
+  readonly tls?: { readonly key: string; readonly cert: string };
 }
 
 type Stored = Record<string, unknown> & { metadata: Record<string, unknown> & { name: string; namespace?: string; labels?: Record<string, string> } };
@@ -63,7 +66,7 @@ export class FakeKubernetesApi {
   /** Answer the next requests with this status instead (429, 500...). */
   failNext: { status: number; times: number } | undefined;
   private readonly objects = new Map<string, { apiVersion: string; kind: string; object: Stored }>();
-  private readonly server: Server;
+  private readonly server: Server | TlsServer;
   private readonly resources: Readonly<Record<string, readonly Resource[]>>;
   private readonly pageSize: number;
   private resourceVersion = 1;
@@ -71,9 +74,10 @@ export class FakeKubernetesApi {
   private constructor(options: FakeKubernetesApiOptions) {
     this.resources = options.resources ?? DEFAULT_RESOURCES;
     this.pageSize = options.pageSize ?? 500;
-    this.server = createServer((request, response) => {
+    const handler = (request: IncomingMessage, response: ServerResponse): void => {
       void this.handle(request, response);
-    });
+    };
+    this.server = options.tls ? createTlsServer({ key: options.tls.key, cert: options.tls.cert }, handler) : createServer(handler);
   }
 
   static async start(options: FakeKubernetesApiOptions = {}): Promise<FakeKubernetesApi> {
@@ -83,7 +87,7 @@ export class FakeKubernetesApi {
   }
 
   get url(): string {
-    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    return `${this.server instanceof TlsServerClass ? 'https' : 'http'}://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
   }
 
   /** A client of this server, authenticating with a bearer token. */
