@@ -91,6 +91,16 @@ describe('readRecord: the fast path says what parseEvent says', () => {
     }
   });
 
+  it('says what parseEvent says of a byte order mark before an event, and of a U+FFFD written in one', () => {
+    const withBom = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(JSON.stringify(valid[0]))]);
+    const withReplacement = Buffer.from(JSON.stringify({ ...valid[0], source: '/kit/\uFFFD' }));
+    for (const bytes of [withBom, withReplacement]) {
+      const fast = readRecord(bytes);
+      const full = parseEvent(bytes);
+      expect([fast.ok, fast.ok && fast.id]).toEqual([full.ok, full.ok && full.event.id]);
+    }
+  });
+
   it('reads a job.succeeded of v1 through the upcast (vcpuSeconds -> vcpuMs)', () => {
     const v1 = { ...event('job.succeeded', '2024-06-01T10:00:00.000Z', { jobId: randomUUID(), durationMs: 1000, vcpuMs: 1, bytesRead: 0, bytesWritten: 0 }) } as Record<string, unknown>;
     v1.dataschema = dataSchemaOf('job.succeeded', 1);

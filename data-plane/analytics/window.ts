@@ -4,10 +4,9 @@
  * in any order gives the same state, so a replay after a crash, or a late event, lands where it would
  * have landed the first time. Memory grows with the users, sessions and jobs of the day, not with its events.
  */
-import type { DDSketch } from '@datadog/sketches-js';
 import { AnalyticsStateError } from './errors.js';
 import { Kind, type Fact } from './read-record.js';
-import { loadSketch, newSketch, quantileOf, storeSketch, type StoredSketch } from './sketch.js';
+import { Durations, type StoredDurations } from './sketch.js';
 
 export const HOUR_MS = 3_600_000;
 export const DAY_MS = 24 * HOUR_MS;
@@ -45,7 +44,7 @@ export type WindowMetrics = Record<Counter, number> & {
   /** Of those, sessions in which the tenant submitted no job (see docs/analytics.md). */
   readonly idle_sessions: number;
   readonly vcpu_seconds: number;
-  /** Approximate (DDSketch, 1% relative accuracy); null without ended jobs. */
+  /** Exact up to 32 ended jobs in the window, else within 1% (DDSketch); null without ended jobs. */
   readonly duration_p50_ms: number | null;
   readonly duration_p95_ms: number | null;
 };
@@ -78,8 +77,8 @@ export interface DayState {
   readonly sessions: readonly (readonly [string, number | null, number | null])[];
   /** Times of the jobs submitted (epoch ms). */
   readonly jobTimes: readonly number[];
-  /** Duration sketches of the hours that have ended jobs, by hour. */
-  readonly sketches: Readonly<Record<string, StoredSketch>>;
+  /** Durations of the ended jobs of each hour that has some, by hour: exact values or a sketch's bins. */
+  readonly sketches: Readonly<Record<string, StoredDurations>>;
 }
 
 /** Compares Kinesis sequence numbers (decimal strings of up to 128 bits). */
@@ -93,11 +92,6 @@ export function dayName(dayStartMs: number): string {
   return new Date(dayStartMs).toISOString().slice(0, 10);
 }
 
-interface Session {
-  login: number;
-  logout: number;
-}
-
 export class DayWindow {
   public readonly tenantId: string;
   public readonly dayStartMs: number;
@@ -108,9 +102,15 @@ export class DayWindow {
   private readonly appliedSequences: string[] = [];
   private readonly counters = new Float64Array(24 * WIDTH);
   private readonly users = new Map<string, number>();
-  private readonly sessions = new Map<string, Session>();
+  /**
+   * Session id -> its number; `sessionTimes` holds the earliest login and logout of session n (in this
+   * day) at 2n and 2n + 1, Infinity for none. Numbers in a typed array, not an object per session: the
+   * sessions of the day stay in memory, and small objects that stay cost the garbage collector the most.
+   */
+  private readonly sessions = new Map<string, number>();
+  private sessionTimes = new Float64Array(16).fill(Infinity);
   private readonly jobTimes: number[] = [];
-  private readonly sketches: (DDSketch | undefined)[] = new Array<DDSketch | undefined>(24);
+  private readonly durations: (Durations | undefined)[] = new Array<Durations | undefined>(24);
 
   public constructor(tenantId: string, dayStartMs: number) {
     this.tenantId = tenantId;
@@ -121,6 +121,12 @@ export class DayWindow {
   public hasApplied(shardId: string, sequenceNumber: string): boolean {
     const index = this.appliedShards.indexOf(shardId);
     return index >= 0 && compareSequence(sequenceNumber, this.appliedSequences[index]) <= 0;
+  }
+
+  /** The highest sequence number of `shardId` applied to this day, if any. */
+  public appliedUpTo(shardId: string): string | undefined {
+    const index = this.appliedShards.indexOf(shardId);
+    return index >= 0 ? this.appliedSequences[index] : undefined;
   }
 
   private setApplied(shardId: string, sequenceNumber: string): void {
@@ -146,15 +152,15 @@ export class DayWindow {
         break;
       case Kind.login: {
         counters[base + C.logins] += 1;
-        const userId = fact.userId;
-        this.users.set(userId, (this.users.get(userId) ?? 0) | (1 << hour));
-        const session = this.session(fact.sessionId);
-        session.login = Math.min(session.login, fact.timeMs);
+        const hours = this.users.get(fact.userId) ?? 0;
+        if ((hours & (1 << hour)) === 0) this.users.set(fact.userId, hours | (1 << hour));
+        const at = this.session(fact.sessionId);
+        if (fact.timeMs < this.sessionTimes[at]) this.sessionTimes[at] = fact.timeMs;
         break;
       }
       case Kind.logout: {
-        const session = this.session(fact.sessionId);
-        session.logout = Math.min(session.logout, fact.timeMs);
+        const at = this.session(fact.sessionId) + 1;
+        if (fact.timeMs < this.sessionTimes[at]) this.sessionTimes[at] = fact.timeMs;
         break;
       }
       case Kind.uploaded:
@@ -184,12 +190,12 @@ export class DayWindow {
         counters[base + C.vcpu_ms] += fact.vcpuMs;
         counters[base + C.job_bytes_read] += fact.bytesRead;
         counters[base + C.job_bytes_written] += fact.bytesWritten;
-        let sketch = this.sketches[hour];
-        if (sketch === undefined) {
-          sketch = newSketch();
-          this.sketches[hour] = sketch;
+        let durations = this.durations[hour];
+        if (durations === undefined) {
+          durations = new Durations();
+          this.durations[hour] = durations;
         }
-        sketch.accept(fact.amount);
+        durations.add(fact.amount);
         break;
       }
       default:
@@ -198,13 +204,18 @@ export class DayWindow {
     }
   }
 
-  private session(sessionId: string): Session {
-    let session = this.sessions.get(sessionId);
-    if (session === undefined) {
-      session = { login: Infinity, logout: Infinity };
-      this.sessions.set(sessionId, session);
+  /** Where the session's login time is in `sessionTimes` (its logout time is next); a new session gets a place. */
+  private session(sessionId: string): number {
+    const known = this.sessions.get(sessionId);
+    if (known !== undefined) return known * 2;
+    const number = this.sessions.size;
+    this.sessions.set(sessionId, number);
+    if (number * 2 === this.sessionTimes.length) {
+      const grown = new Float64Array(this.sessionTimes.length * 2).fill(Infinity);
+      grown.set(this.sessionTimes);
+      this.sessionTimes = grown;
     }
-    return session;
+    return number * 2;
   }
 
   /** The day file: metrics of the day and of each active hour, and the state to go on from. */
@@ -244,20 +255,23 @@ export class DayWindow {
     for (const hours of this.users.values()) if ((hours & mask) !== 0) activeUsers += 1;
     let sessions = 0;
     let idle = 0;
-    for (const session of this.sessions.values()) {
-      if (session.login < windowStart || session.login >= windowEnd) continue;
+    const times = this.sessionTimes;
+    for (let at = 0; at < this.sessions.size * 2; at += 2) {
+      const login = times[at];
+      const logout = times[at + 1];
+      if (login < windowStart || login >= windowEnd) continue;
       sessions += 1;
-      const end = session.logout >= session.login && session.logout < windowEnd ? session.logout : windowEnd;
-      if (!hasTimeIn(sortedJobTimes, session.login, end)) idle += 1;
+      const end = logout >= login && logout < windowEnd ? logout : windowEnd;
+      if (!hasTimeIn(sortedJobTimes, login, end)) idle += 1;
     }
-    let sketch: DDSketch | undefined;
+    let durations: Durations | undefined;
     if (hour !== undefined) {
-      sketch = this.sketches[hour];
+      durations = this.durations[hour];
     } else {
-      for (const hourSketch of this.sketches) {
-        if (hourSketch === undefined) continue;
-        sketch ??= newSketch();
-        sketch.merge(hourSketch);
+      for (const hourDurations of this.durations) {
+        if (hourDurations === undefined) continue;
+        durations ??= new Durations();
+        durations.merge(hourDurations);
       }
     }
     return {
@@ -266,22 +280,22 @@ export class DayWindow {
       sessions,
       idle_sessions: idle,
       vcpu_seconds: sums.vcpu_ms / 1000,
-      duration_p50_ms: quantileOf(sketch, 0.5),
-      duration_p95_ms: quantileOf(sketch, 0.95),
+      duration_p50_ms: durations?.quantile(0.5) ?? null,
+      duration_p95_ms: durations?.quantile(0.95) ?? null,
     };
   }
 
   private state(): DayState {
-    const sketches: Record<string, StoredSketch> = {};
-    this.sketches.forEach((sketch, hour) => {
-      if (sketch !== undefined) sketches[String(hour)] = storeSketch(sketch);
+    const sketches: Record<string, StoredDurations> = {};
+    this.durations.forEach((durations, hour) => {
+      if (durations !== undefined) sketches[String(hour)] = durations.store();
     });
     return {
       version: 1,
       applied: Object.fromEntries(this.appliedShards.map((shard, index) => [shard, this.appliedSequences[index]])),
       counters: Array.from(this.counters),
       users: [...this.users],
-      sessions: [...this.sessions].map(([id, session]) => [id, finite(session.login), finite(session.logout)] as const),
+      sessions: [...this.sessions].map(([id, number]) => [id, finite(this.sessionTimes[number * 2]), finite(this.sessionTimes[number * 2 + 1])] as const),
       jobTimes: [...this.jobTimes],
       sketches,
     };
@@ -300,9 +314,13 @@ export class DayWindow {
     window.counters.set(state.counters);
     for (const [shard, sequence] of Object.entries(state.applied)) window.setApplied(shard, sequence);
     for (const [userId, hours] of state.users) window.users.set(userId, hours);
-    for (const [sessionId, login, logout] of state.sessions) window.sessions.set(sessionId, { login: login ?? Infinity, logout: logout ?? Infinity });
+    for (const [sessionId, login, logout] of state.sessions) {
+      const at = window.session(sessionId);
+      window.sessionTimes[at] = login ?? Infinity;
+      window.sessionTimes[at + 1] = logout ?? Infinity;
+    }
     window.jobTimes.push(...state.jobTimes);
-    for (const [hour, stored] of Object.entries(state.sketches)) window.sketches[Number(hour)] = loadSketch(stored, key);
+    for (const [hour, stored] of Object.entries(state.sketches)) window.durations[Number(hour)] = Durations.load(stored, key);
     return window;
   }
 }
