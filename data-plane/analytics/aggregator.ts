@@ -132,9 +132,15 @@ export class ShardAggregator {
     for (const [id, sequence] of state?.recentIds ?? []) this.recent.remember(id, sequence);
   }
 
-  /** Starts a child shard after a reshard at the latest watermark of its parents. */
-  public inheritWatermark(watermarkMs: number | null): void {
-    if (watermarkMs !== null && watermarkMs > this.watermarkMs) this.watermarkMs = watermarkMs;
+  /**
+   * Starts a child shard after a reshard from a parent's last saved state: at the latest watermark of its
+   * parents, and remembering their latest event ids, because a producer's retry of a record the parent
+   * took lands in the child. Call it once per parent, before any record; the ids beyond `dedupeCapacity`
+   * (two parents of a merge hold up to twice as many) are the oldest, and are forgotten.
+   */
+  public inheritParent(parent: ShardState): void {
+    if (parent.watermarkMs !== null && parent.watermarkMs > this.watermarkMs) this.watermarkMs = parent.watermarkMs;
+    for (const [id, sequence] of parent.recentIds) this.recent.seenOrRemember(id, sequence);
   }
 
   /**

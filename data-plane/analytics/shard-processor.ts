@@ -32,14 +32,15 @@ export class ShardProcessor {
     this.aggregator = aggregator;
   }
 
-  /** Opens a shard at its saved state (or empty, at its parents' watermark). */
+  /** Opens a shard at its saved state (or empty, with its parents' watermark and recent event ids). */
   public static async open(props: ShardProcessorProps): Promise<ShardProcessor> {
     const state = await props.store.loadShardState(props.streamName, props.shardId, props.signal);
     const aggregator = new ShardAggregator(props.shardId, props.settings, state);
     if (state === undefined) {
       for (const parent of props.parentShardIds ?? []) {
         const parentState = await props.store.loadShardState(props.streamName, parent, props.signal);
-        aggregator.inheritWatermark(parentState?.watermarkMs ?? null);
+        // A parent without a saved state is past the stream's retention: nothing of it to inherit.
+        if (parentState !== undefined) aggregator.inheritParent(parentState);
       }
     }
     return new ShardProcessor(props, aggregator);
