@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
-import { CognitoIdentityProviderClient, ListGroupsCommand, ListUsersCommand } from '@aws-sdk/client-cognito-identity-provider';
+import { CognitoIdentityProviderClient, DeleteUserPoolCommand, ListGroupsCommand, ListUserPoolsCommand, ListUsersCommand } from '@aws-sdk/client-cognito-identity-provider';
 import { createRemoteJWKSet, decodeJwt, jwtVerify, type JWTPayload } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -198,6 +198,62 @@ describe('local Cognito lifecycle', () => {
     expect((await verifyIdToken(reopened, after.idToken))['custom:tenant_id']).toBe(tenantId);
   });
 
+  it('writes the pool file once for many changes, after writeDelayMs or on stop, and a restart finds them all', async () => {
+    const folder = path.join(dataDir, 'coalesced');
+    const first = await startLocalCognito({ dataDir: folder, writeDelayMs: 60_000 });
+    started.push(first);
+    const pool = await ensureKitUserPool(first);
+    const poolFile = path.join(folder, 'db', `${pool.userPoolId}.json`);
+    const usersOnDisk = async () => Object.keys((JSON.parse(await readFile(poolFile, 'utf8')) as { Users?: object }).Users ?? {});
+    const tenants = [randomUUID(), randomUUID(), randomUUID()];
+    const before = await Promise.all(tenants.map((tenantId) => issueLocalToken(first, pool, { role: 'tenant-admin', tenantId })));
+    // The pool file was written when the pool was made; the users are in memory, waiting for the one write.
+    expect(await usersOnDisk()).toEqual([]);
+
+    await first.stop();
+    expect((await usersOnDisk()).sort()).toEqual(before.map((token) => token.username).sort());
+
+    const second = await startLocalCognito({ dataDir: folder, writeDelayMs: 20 });
+    started.push(second);
+    const reopened = await ensureKitUserPool(second);
+    expect(reopened).toEqual({ ...pool, issuer: `${second.endpoint}/${pool.userPoolId}`, jwksUrl: `${second.endpoint}/${pool.userPoolId}/.well-known/jwks.json` });
+    const after = await Promise.all(tenants.map((tenantId) => issueLocalToken(second, reopened, { role: 'tenant-admin', tenantId })));
+    expect(after.map((token) => token.username)).toEqual(before.map((token) => token.username));
+
+    // With a short delay the file follows without a stop.
+    const late = await issueLocalToken(second, reopened, { role: 'tenant-user', tenantId: randomUUID() });
+    const deadline = Date.now() + 5_000;
+    while (!(await usersOnDisk()).includes(late.username) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(await usersOnDisk()).toContain(late.username);
+  });
+
+  it('a deleted pool stays deleted across a restart', async () => {
+    const folder = path.join(dataDir, 'deleted');
+    const first = await startLocalCognito({ dataDir: folder, writeDelayMs: 50 });
+    started.push(first);
+    const pool = await ensureKitUserPool(first, { poolName: 'short-lived' });
+    await issueLocalToken(first, pool, { role: 'tenant-admin', tenantId: randomUUID() });
+    const client = sdkClient(first);
+    try {
+      await client.send(new DeleteUserPoolCommand({ UserPoolId: pool.userPoolId }));
+    } finally {
+      client.destroy();
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    await first.stop();
+    expect(existsSync(path.join(folder, 'db', `${pool.userPoolId}.json`))).toBe(false);
+
+    const second = await startLocalCognito({ dataDir: folder });
+    started.push(second);
+    const again = sdkClient(second);
+    try {
+      const pools = await again.send(new ListUserPoolsCommand({ MaxResults: 60 }));
+      expect(pools.UserPools?.map((listed) => listed.Id)).not.toContain(pool.userPoolId);
+    } finally {
+      again.destroy();
+    }
+  });
+
   it('removes its temporary folder on stop, and stop can be called twice', async () => {
     const cognito = await startLocalCognito();
     started.push(cognito);
@@ -218,5 +274,9 @@ describe('local Cognito lifecycle', () => {
 
   it('rejects a bad port', async () => {
     await expect(startLocalCognito({ port: 70_000 })).rejects.toThrow(/port must be an integer from 0 to 65535, received 70000/);
+  });
+
+  it('rejects a bad writeDelayMs, saying what it received', async () => {
+    await expect(startLocalCognito({ writeDelayMs: -1 })).rejects.toThrow(/writeDelayMs must be a whole number of milliseconds from 0 to 60000, received -1/);
   });
 });

@@ -8,17 +8,18 @@ import { Router } from 'cognito-local/lib/server/Router.js';
 import type { Config } from 'cognito-local/lib/server/config.js';
 import { createServer as createCognitoServer } from 'cognito-local/lib/server/server.js';
 import { DateClock, LambdaService, MessagesService, TriggersService, type Services } from 'cognito-local/lib/services/index.js';
-import { CognitoServiceFactoryImpl } from 'cognito-local/lib/services/cognitoService.js';
+import { CognitoServiceImpl } from 'cognito-local/lib/services/cognitoService.js';
+import type { Context } from 'cognito-local/lib/services/context.js';
 import { CryptoService } from 'cognito-local/lib/services/crypto.js';
-import { StormDBDataStoreFactory } from 'cognito-local/lib/services/dataStore/stormDb.js';
 import { ConsoleMessageSender } from 'cognito-local/lib/services/messageDelivery/consoleMessageSender.js';
 import { MessageDeliveryService } from 'cognito-local/lib/services/messageDelivery/messageDelivery.js';
 import { otp } from 'cognito-local/lib/services/otp.js';
 import { JwtTokenGenerator, type TokenConfig } from 'cognito-local/lib/services/tokenGenerator.js';
-import { UserPoolServiceFactoryImpl } from 'cognito-local/lib/services/userPoolService.js';
+import { UserPoolServiceFactoryImpl, type UserPool, type UserPoolServiceFactory } from 'cognito-local/lib/services/userPoolService.js';
 import type { Logger } from 'pino';
 
-import { LocalCloudError, LocalCloudStartError } from './errors.js';
+import { LocalCloudError, LocalCloudStartError, LocalCloudValidationError } from './errors.js';
+import { CoalescingDataStoreFactory } from './private/coalescing-store.js';
 import {
   checkDataDir,
   checkedPort,
@@ -37,6 +38,9 @@ const LOCAL_REGION = 'local';
 
 const SERVICE = 'cognito-local';
 
+/** The file cognito-local keeps the app clients in, `clients.json`; its start skips it when listing the pools. */
+const CLIENTS_STORE = 'clients';
+
 export interface LocalCognitoOptions {
   /**
    * Folder for cognito-local's data (its database files go under `db/` inside it). Reusing the folder on a
@@ -49,6 +53,13 @@ export interface LocalCognitoOptions {
    * @default 0 (any free port; read the chosen one from `endpoint`)
    */
   readonly port?: number;
+  /**
+   * How long a change to a user pool (or the app clients) waits before the pool's file is written; the
+   * changes made meanwhile share that one write. Stop writes what is pending, so a restart finds everything;
+   * a process killed without `stop()` loses the changes of its last `writeDelayMs`.
+   * @default 1000
+   */
+  readonly writeDelayMs?: number;
   /**
    * Logger for cognito-local. It gets a child at level `warn` (or the parent's level when that is quieter).
    * @default - a silent logger
@@ -68,6 +79,8 @@ export interface LocalCognito {
   stop(): Promise<void>;
 }
 
+const DEFAULT_WRITE_DELAY_MS = 1000;
+
 type CognitoLocalLogger = Parameters<typeof createCognitoServer>[1];
 type LambdaClient = ConstructorParameters<typeof LambdaService>[1];
 
@@ -80,12 +93,18 @@ type LambdaClient = ConstructorParameters<typeof LambdaService>[1];
  */
 export async function startLocalCognito(options: LocalCognitoOptions = {}): Promise<LocalCognito> {
   const port = checkedPort('startLocalCognito', options.port);
+  const writeDelayMs = options.writeDelayMs ?? DEFAULT_WRITE_DELAY_MS;
+  if (!Number.isInteger(writeDelayMs) || writeDelayMs < 0 || writeDelayMs > 60_000) {
+    throw new LocalCloudValidationError(
+      `startLocalCognito: writeDelayMs must be a whole number of milliseconds from 0 to 60000, received ${JSON.stringify(options.writeDelayMs)}. Leave it out for ${DEFAULT_WRITE_DELAY_MS}.`,
+    );
+  }
   checkDataDir('startLocalCognito', options.dataDir, '.data/cognito', 'for a temporary folder');
 
   const ownsDataDir = options.dataDir === undefined;
   const dataDir = options.dataDir ?? (await temporaryDataDir('cognito'));
   try {
-    return await listen(dataDir, ownsDataDir, port, serviceLogger(options.logger, SERVICE));
+    return await listen(dataDir, ownsDataDir, port, writeDelayMs, serviceLogger(options.logger, SERVICE));
   } catch (error) {
     if (ownsDataDir) {
       await removeDataDir(dataDir);
@@ -94,15 +113,21 @@ export async function startLocalCognito(options: LocalCognitoOptions = {}): Prom
   }
 }
 
-async function listen(dataDir: string, ownsDataDir: boolean, port: number, logger: Logger): Promise<LocalCognito> {
+async function listen(dataDir: string, ownsDataDir: boolean, port: number, writeDelayMs: number, logger: Logger): Promise<LocalCognito> {
   const dbDir = path.join(dataDir, 'db');
   // The token generator keeps a reference to this object: the issuer domain is filled in once the port is known.
   const tokenConfig: TokenConfig = {};
+  const stores = new CoalescingDataStoreFactory({
+    directory: dbDir,
+    writeDelayMs,
+    onWriteError: (error) => logger.error({ err: error }, 'cognito-local could not write its data'),
+  });
   let application: RequestListener;
   try {
     await mkdir(dbDir, { recursive: true });
-    application = await composeCognitoLocal(dbDir, tokenConfig, logger);
+    application = await composeCognitoLocal(dbDir, stores, tokenConfig, logger);
   } catch (error) {
+    await stores.close().catch(() => undefined);
     throw new LocalCloudStartError(
       `cognito-local could not load its data from ${dbDir}: ${messageOf(error)}. Check that the folder is writable and holds cognito-local's files only, or pass another dataDir.`,
       { cause: error },
@@ -125,6 +150,8 @@ async function listen(dataDir: string, ownsDataDir: boolean, port: number, logge
     dataDir,
     stop: once(() =>
       closeServer(server, SERVICE).then(async () => {
+        // Once no request can change the pools any more: what is still pending is written now.
+        await stores.close();
         if (ownsDataDir) {
           await removeDataDir(dataDir);
         }
@@ -133,8 +160,12 @@ async function listen(dataDir: string, ownsDataDir: boolean, port: number, logge
   };
 }
 
-/** The wiring of cognito-local's `createDefaultServer`, with our folder, logger and token issuer. */
-async function composeCognitoLocal(dbDir: string, tokenConfig: TokenConfig, logger: Logger): Promise<RequestListener> {
+/**
+ * The wiring of cognito-local's `createDefaultServer`, with our folder, logger and token issuer, and the
+ * pools kept by `stores` (written coalesced) rather than by cognito-local's StormDB store (written on
+ * every change).
+ */
+async function composeCognitoLocal(dbDir: string, stores: CoalescingDataStoreFactory, tokenConfig: TokenConfig, logger: Logger): Promise<RequestListener> {
   const cognitoLogger = logger as unknown as CognitoLocalLogger;
   const ctx = { logger: cognitoLogger };
   const config: Config = {
@@ -146,12 +177,10 @@ async function composeCognitoLocal(dbDir: string, tokenConfig: TokenConfig, logg
     ServerConfig: { hostname: HOST, port: 0, development: false, https: false },
   };
   const clock = new DateClock();
-  const dataStoreFactory = new StormDBDataStoreFactory(dbDir);
-  const cognito = await new CognitoServiceFactoryImpl(
-    dbDir,
-    dataStoreFactory,
-    new UserPoolServiceFactoryImpl(clock, dataStoreFactory),
-  ).create(ctx, config.UserPoolDefaults);
+  // What cognito-local's CognitoServiceFactoryImpl does, with the service that also tells `stores` of a deleted pool.
+  const clients = await stores.create(ctx, CLIENTS_STORE, { Clients: {} });
+  const cognito = new KitCognitoService(dbDir, clients, config.UserPoolDefaults, new UserPoolServiceFactoryImpl(clock, stores), stores);
+  await cognito.init(ctx);
   const triggers = new TriggersService(clock, cognito, new LambdaService(config.TriggerFunctions, noLambda), new CryptoService(config.KMSConfig));
   const services: Services = {
     clock,
@@ -164,6 +193,24 @@ async function composeCognitoLocal(dbDir: string, tokenConfig: TokenConfig, logg
   };
   const server = createCognitoServer(Router(services), cognitoLogger, config.ServerConfig, services);
   return server.application as RequestListener;
+}
+
+/** cognito-local's service, which stops writing a deleted pool's file before cognito-local removes it. */
+class KitCognitoService extends CognitoServiceImpl {
+  constructor(
+    dataDirectory: string,
+    clients: ConstructorParameters<typeof CognitoServiceImpl>[1],
+    userPoolDefaults: ConstructorParameters<typeof CognitoServiceImpl>[2],
+    userPoolServiceFactory: UserPoolServiceFactory,
+    private readonly stores: CoalescingDataStoreFactory,
+  ) {
+    super(dataDirectory, clients, userPoolDefaults, userPoolServiceFactory);
+  }
+
+  override async deleteUserPool(ctx: Context, userPool: UserPool): Promise<void> {
+    await this.stores.forget(userPool.Id);
+    await super.deleteUserPool(ctx, userPool);
+  }
 }
 
 /** No Lambda triggers are configured, so cognito-local never calls this; it only needs an object. */
