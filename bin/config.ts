@@ -49,6 +49,7 @@ const Env = z.object({
     }),
   EXECUTOR_IMAGE: z.string().min(1).default('saas-tenancy-kit:0.1.0'),
   PROVISIONING_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
+  IDEMPOTENCY_KEY_RETENTION_HOURS: z.coerce.number().positive().max(24 * 365).default(24),
   LOCAL_ACCOUNT_CREATION_MS: z.coerce.number().int().min(0).default(2000),
   LOCAL_STACK_DEPLOY_MS: z.coerce.number().int().min(0).default(1000),
   ANALYTICS_BUCKET: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'an S3 bucket name').default('saas-kit-analytics'),
@@ -137,6 +138,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): KitConfig {
       analyticsLeaseTable: e.ANALYTICS_LEASE_TABLE,
       executorTimeScale: e.EXECUTOR_TIME_SCALE,
       provisioningConcurrency: e.PROVISIONING_CONCURRENCY,
+      idempotencyKeyRetentionMs: Math.max(60_000, Math.round(e.IDEMPOTENCY_KEY_RETENTION_HOURS * 3_600_000)),
       provisioning: {
         platform,
         executorImage: e.EXECUTOR_IMAGE,

@@ -13,6 +13,7 @@ import {
   Database,
   JOB_MANAGER_EVENT_SOURCE,
   OutboxRelay,
+  IdempotencyKeySweeper,
   TenantService,
   createApp,
   createJobManagerApp,
@@ -43,6 +44,8 @@ export interface ControlPlaneConfig {
   readonly provisioning: ProvisioningConfig;
   /** Provisioning workflow steps run at once in this process. */
   readonly provisioningConcurrency: number;
+  /** How long an Idempotency-Key replays its first answer; older keys are swept every hour. */
+  readonly idempotencyKeyRetentionMs: number;
   /** Where local state lives: PGlite's files, cognito-local's pools, the local endpoints file. */
   readonly dataDir: string;
   /** A Postgres server; unset, PGlite in `${dataDir}/pglite`. */
@@ -137,6 +140,9 @@ export async function startControlPlane(config: ControlPlaneConfig, logger: Logg
     const relay = new OutboxRelay({ db, kinesis, streamName: config.telemetry.streamName, logger: logger.child({ component: 'outbox-relay' }) });
     relay.start();
     stopping.push(() => relay.stop());
+    const sweeper = new IdempotencyKeySweeper({ db, retentionMs: config.idempotencyKeyRetentionMs, logger: logger.child({ component: 'idempotency-keys' }) });
+    sweeper.start();
+    stopping.push(() => sweeper.stop());
     const workers = startProvisioningWorkers({
       db,
       logger: logger.child({ component: 'provisioning' }),
@@ -151,7 +157,7 @@ export async function startControlPlane(config: ControlPlaneConfig, logger: Logg
     stopping.push(() => jobRelay.stop());
 
     const verifier = createTokenVerifier(verifierOptions);
-    const url = await listen(createApp({ db, verifier, logger, service: { tierPolicy: { sharedRegion: config.sharedRegion } } }), config.port);
+    const url = await listen(createApp({ db, verifier, logger, service: { tierPolicy: { sharedRegion: config.sharedRegion }, idempotencyKeyRetentionMs: config.idempotencyKeyRetentionMs } }), config.port);
     const jobs = new JobRepository({ client: documents, tableName: config.jobsTable, eventSource: JOB_MANAGER_EVENT_SOURCE });
     const jobManagerUrl = await listen(createJobManagerApp({ repository: jobs, tenantLookup: tenantLookupFromDatabase(db, (tenantId) => tenantAccountId(db, tenantId)), verifier, logger }), config.jobManagerPort);
 

@@ -5,6 +5,7 @@ export { Database, TENANT_SCOPE_ROLE, TENANT_SETTING, type DatabaseOptions, type
 export * from './errors.js';
 export { createApp, type TenantManagerDeps } from './tenant-manager/app.js';
 export { TenantService, type TenantServiceOptions } from './tenant-manager/tenant-service.js';
+export { DEFAULT_IDEMPOTENCY_KEY_RETENTION_MS, IdempotencyKeySettingsError, IdempotencyKeySweeper, type IdempotencyKeySweeperProps } from './tenant-manager/idempotency-keys.js';
 export { OutboxRelay, OutboxRelayError, type OutboxRelayProps, type RelayRound } from './outbox-relay/outbox-relay.js';
 export { createJobManagerApp, JOB_MANAGER_EVENT_SOURCE, type JobManagerDeps } from './job-manager/app.js';
 export { JobService, type TenantInfo, type TenantLookup } from './job-manager/job-service.js';

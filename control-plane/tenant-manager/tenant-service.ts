@@ -8,6 +8,7 @@ import { isUniqueViolation, type Database, type PreparedRead } from '../db/datab
 import { ConflictError, ForbiddenError, IdempotencyMismatchError, NotFoundError, UnprocessableError, BadRequestError } from '../errors.js';
 import { enqueueOffboarding, enqueueOnboarding, enqueueTierChange, plannedTier } from '../provisioning/workflows.js';
 import { recordStatusChange, transitionTenant } from './lifecycle.js';
+import { checkRetentionMs, DEFAULT_IDEMPOTENCY_KEY_RETENTION_MS } from './idempotency-keys.js';
 import { BillingRecord, IdempotencyKey, Plan, Subscription, Tenant, TenantStatusChange, TenantUser, TierChangeRequest, type TenantStatus } from './models/index.js';
 import { recordEvent } from './outbox.js';
 import type * as schemas from './schemas.js';
@@ -21,6 +22,12 @@ type TierDecisionRequest = z.infer<typeof schemas.TierDecisionRequest>;
 
 export interface TenantServiceOptions {
   readonly tierPolicy?: TierPolicyContext;
+  /**
+   * How long an Idempotency-Key replays its first answer; after it the key starts a new request
+   * (`IdempotencyKeySweeper` deletes the expired ones).
+   * @default DEFAULT_IDEMPOTENCY_KEY_RETENTION_MS (24 hours)
+   */
+  readonly idempotencyKeyRetentionMs?: number;
   /** @default - the system clock */
   readonly clock?: () => Date;
 }
@@ -39,6 +46,7 @@ export interface Registration {
  */
 export class TenantService {
   private readonly clock: () => Date;
+  private readonly idempotencyKeyRetentionMs: number;
   /** The hot read of a tenant caller: `GET /v1/tenants/{id}`. */
   private readonly tenantById: PreparedRead<Tenant>;
 
@@ -47,6 +55,7 @@ export class TenantService {
     private readonly options: TenantServiceOptions = {},
   ) {
     this.clock = options.clock ?? (() => new Date());
+    this.idempotencyKeyRetentionMs = checkRetentionMs(options.idempotencyKeyRetentionMs ?? DEFAULT_IDEMPOTENCY_KEY_RETENTION_MS);
     this.tenantById = db.prepareRead(Tenant.query(db.knex).where('id', 'id'));
   }
 
@@ -88,10 +97,12 @@ export class TenantService {
     const decision = this.decideTier(request);
     const now = this.clock();
     return this.db.asPlatform(async (trx) => {
+      // A key past its retention is claimed again, as if new: the sweeper may not have deleted it yet.
       const claimed = await trx('idempotency_keys')
         .insert({ caller: principal.subject, key: idempotencyKey, request_hash: requestHash, created_at: now })
         .onConflict(['caller', 'key'])
-        .ignore()
+        .merge({ request_hash: requestHash, created_at: now, status_code: null, response_body: null })
+        .where('idempotency_keys.created_at', '<', new Date(now.getTime() - this.idempotencyKeyRetentionMs))
         .returning('key');
       if (claimed.length === 0) {
         const earlier = await IdempotencyKey.query(trx).findById([principal.subject, idempotencyKey]);

@@ -1,6 +1,8 @@
 import type { Knex } from 'knex';
 import * as tenantManager from './0001-tenant-manager.js';
 import * as provisioning from './0002-provisioning.js';
+import * as provisioningIndexes from './0003-provisioning-indexes.js';
+import * as idempotencyKeyExpiry from './0004-idempotency-key-expiry.js';
 
 interface Migration {
   readonly name: string;
@@ -12,6 +14,8 @@ interface Migration {
 const MIGRATIONS: readonly Migration[] = [
   { name: '0001-tenant-manager', ...tenantManager },
   { name: '0002-provisioning', ...provisioning },
+  { name: '0003-provisioning-indexes', ...provisioningIndexes },
+  { name: '0004-idempotency-key-expiry', ...idempotencyKeyExpiry },
 ];
 
 export const migrationSource: Knex.MigrationSource<Migration> = {
