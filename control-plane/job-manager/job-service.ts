@@ -64,6 +64,7 @@ export class JobService {
       const { job, replayed } = await this.jobs.submitJob({
         tenantId,
         submittedBy: principal.subject,
+        userId: principal.kind === 'tenant' ? principal.subject : null,
         idempotencyKey,
         requestHash,
         steps: request.steps,

@@ -142,15 +142,15 @@ describe('ShardAggregator', () => {
     event('tenant.registered', '2024-06-01T08:00:00.000Z', { name: 'acme', plan: 'standard', tier: 'pool', reasons: [] }),
     // Session a: a job between login and logout -> not idle.
     event('user.login', '2024-06-01T09:00:00.000Z', { userId: user, sessionId: 'a' }),
-    event('job.submitted', '2024-06-01T09:10:00.000Z', { jobId: job(), steps: ['load'], requestedVcpu: 1 }),
+    event('job.submitted', '2024-06-01T09:10:00.000Z', { jobId: job(), steps: ['load'], requestedVcpu: 1, userId: user }),
     event('user.logout', '2024-06-01T09:20:00.000Z', { userId: user, sessionId: 'a' }),
     // Session b: the only job after its logout -> idle in its hour and its day.
     event('user.login', '2024-06-01T10:00:00.000Z', { userId: other, sessionId: 'b' }),
     event('user.logout', '2024-06-01T10:05:00.000Z', { userId: other, sessionId: 'b' }),
-    event('job.submitted', '2024-06-01T10:30:00.000Z', { jobId: job(), steps: ['load'], requestedVcpu: 1 }),
+    event('job.submitted', '2024-06-01T10:30:00.000Z', { jobId: job(), steps: ['load'], requestedVcpu: 1, userId: other }),
     // Session c: no logout; a job in a later hour -> idle in its hour, not in the day.
     event('user.login', '2024-06-01T11:50:00.000Z', { userId: user, sessionId: 'c' }),
-    event('job.submitted', '2024-06-01T12:10:00.000Z', { jobId: job(), steps: ['load'], requestedVcpu: 1 }),
+    event('job.submitted', '2024-06-01T12:10:00.000Z', { jobId: job(), steps: ['load'], requestedVcpu: 1, userId: user }),
     event('datalake.object.uploaded', '2024-06-01T12:20:00.000Z', { key: 'a.csv', bytes: 100 }),
     event('datalake.object.uploaded', '2024-06-01T12:21:00.000Z', { key: 'b.csv', bytes: 50 }),
     event('datalake.dataset.created', '2024-06-01T12:22:00.000Z', { datasetId: randomUUID(), name: 'x', sizeBytes: 1_000 }),
@@ -160,6 +160,13 @@ describe('ShardAggregator', () => {
     event('job.failed', '2024-06-01T13:10:00.000Z', { jobId: job(), failedStep: null, reason: 'x', durationMs: 20_000, vcpuMs: 1_000, bytesRead: 1, bytesWritten: 0 }),
     event('job.cancelled', '2024-06-01T13:20:00.000Z', { jobId: job(), durationMs: 30_000, vcpuMs: 5, bytesRead: 0, bytesWritten: 0 }),
     event('user.created', '2024-06-01T13:30:00.000Z', { userId: user, email: 'a@b.example', role: 'tenant-user' }),
+    // Session d: only another user's job while it lasts -> idle (idleness is per user).
+    event('user.login', '2024-06-01T14:00:00.000Z', { userId: other, sessionId: 'd' }),
+    event('job.submitted', '2024-06-01T14:05:00.000Z', { jobId: job(), steps: ['load'], requestedVcpu: 1, userId: user }),
+    event('user.logout', '2024-06-01T14:10:00.000Z', { userId: other, sessionId: 'd' }),
+    // Session e: a job submitted without a user (a platform operator's) -> not idle, as for every session of the tenant.
+    event('user.login', '2024-06-01T15:00:00.000Z', { userId: other, sessionId: 'e' }),
+    event('job.submitted', '2024-06-01T15:05:00.000Z', { jobId: job(), steps: ['load'], requestedVcpu: 1, userId: null }),
   ];
 
   it('counts a day and its hours, sessions with and without jobs included', () => {
@@ -168,16 +175,16 @@ describe('ShardAggregator', () => {
     const file = files(aggregator).get(`${TENANT}/2024-06-01`);
     expect(file).toMatchObject({
       registrations: 1,
-      logins: 3,
+      logins: 5,
       active_users: 2,
-      sessions: 3,
-      idle_sessions: 1,
+      sessions: 5,
+      idle_sessions: 2,
       uploads: 2,
       upload_bytes: 150,
       datasets_created: 1,
       datasets_deleted: 1,
       dataset_bytes_net: 700,
-      jobs_submitted: 3,
+      jobs_submitted: 5,
       jobs_started: 1,
       jobs_succeeded: 1,
       jobs_failed: 1,
@@ -193,7 +200,9 @@ describe('ShardAggregator', () => {
     expect(hour(10)).toMatchObject({ logins: 1, sessions: 1, idle_sessions: 1, jobs_submitted: 1 });
     expect(hour(11)).toMatchObject({ logins: 1, sessions: 1, idle_sessions: 1, active_users: 1 });
     expect(hour(13)).toMatchObject({ jobs_succeeded: 1, jobs_failed: 1, jobs_cancelled: 1 });
-    expect(hour(14)).toBeUndefined();
+    expect(hour(14)).toMatchObject({ logins: 1, sessions: 1, idle_sessions: 1, jobs_submitted: 1 });
+    expect(hour(15)).toMatchObject({ logins: 1, sessions: 1, idle_sessions: 0, jobs_submitted: 1 });
+    expect(hour(16)).toBeUndefined();
     // The plain computation agrees.
     const expected = expectedDays(day).get(`${TENANT}/2024-06-01`);
     expect(counts(file as DayFile)).toEqual(counts({ ...(file as DayFile), ...expected }));
@@ -205,7 +214,7 @@ describe('ShardAggregator', () => {
     inOrder.applyFresh(day.map(record));
     const shuffled = new ShardAggregator(SHARD, settings);
     shuffled.applyFresh([...day].reverse().map(record));
-    const strip = (file: DayFile | undefined) => file && { ...file, state: { ...file.state, applied: {}, sessions: [...file.state.sessions].sort(), users: [...file.state.users].sort(), jobTimes: [...file.state.jobTimes].sort() } };
+    const strip = (file: DayFile | undefined) => file && { ...file, state: { ...file.state, applied: {}, sessions: [...file.state.sessions].sort(), users: [...file.state.users].sort(), jobTimes: [...file.state.jobTimes].sort(), userJobTimes: [...(file.state.userJobTimes ?? [])].map(([id, times]) => [id, [...times].sort()]).sort() } };
     expect(strip(files(shuffled).get(`${TENANT}/2024-06-01`))).toEqual(strip(files(inOrder).get(`${TENANT}/2024-06-01`)));
   });
 
@@ -252,10 +261,10 @@ describe('ShardAggregator', () => {
       event('user.login', '2024-06-01T09:00:00.000Z', { userId: user, sessionId: 'a' }),
       event('user.login', '2024-06-02T00:30:00.000Z', { userId: user, sessionId: 'b' }),
       // Day 1 still open (its end + 1 h lateness is 01:00 on day 2): counted in hour 9 of day 1.
-      event('job.submitted', '2024-06-01T09:30:00.000Z', { jobId: job(), steps: ['load'], requestedVcpu: 1 }),
+      event('job.submitted', '2024-06-01T09:30:00.000Z', { jobId: job(), steps: ['load'], requestedVcpu: 1, userId: user }),
       event('user.login', '2024-06-02T01:00:00.000Z', { userId: user, sessionId: 'c' }),
       // Now day 1 is closed.
-      event('job.submitted', '2024-06-01T23:59:59.999Z', { jobId: job(), steps: ['load'], requestedVcpu: 1 }),
+      event('job.submitted', '2024-06-01T23:59:59.999Z', { jobId: job(), steps: ['load'], requestedVcpu: 1, userId: user }),
     ];
     aggregator.applyFresh(late.map(record));
     expect(aggregator.stats).toMatchObject({ applied: 4, deadLetters: { late: 1 } });

@@ -48,7 +48,7 @@ const KIND_OF: ReadonlyMap<string, Kind> = new Map<EventType, Kind>([
  */
 export class Fact {
   public readonly ok = true as const;
-  /** `userId` of a session event, else empty. */
+  /** `userId` of a session event or of a job submitted by a user, else empty. */
   public readonly userId: string;
   /** `sessionId` of a session event, else empty. */
   public readonly sessionId: string;
@@ -73,7 +73,7 @@ export class Fact {
   ) {
     const session = kind === Kind.login || kind === Kind.logout;
     const ended = kind >= Kind.jobSucceeded;
-    this.userId = session ? (data.userId as string) : '';
+    this.userId = session ? (data.userId as string) : kind === Kind.jobSubmitted ? ((data.userId as string | null | undefined) ?? '') : '';
     this.sessionId = session ? (data.sessionId as string) : '';
     this.amount = ended ? (data.durationMs as number) : kind === Kind.uploaded ? (data.bytes as number) : kind === Kind.datasetCreated || kind === Kind.datasetDeleted ? (data.sizeBytes as number) : 0;
     this.vcpuMs = ended ? (data.vcpuMs as number) : 0;
@@ -171,7 +171,8 @@ const JOB_SUBMITTED = fastType(
     (data.inputDatasetId === undefined || isUuid(data.inputDatasetId)) &&
     typeof data.requestedVcpu === 'number' &&
     data.requestedVcpu > 0 &&
-    Number.isFinite(data.requestedVcpu),
+    Number.isFinite(data.requestedVcpu) &&
+    (data.userId === null || isUuid(data.userId)),
 );
 const JOB_STARTED = fastType('job.started', (data) => isUuid(data.jobId) && isCount(data.queuedMs));
 const JOB_SUCCEEDED = fastType('job.succeeded', hasUsage);

@@ -127,7 +127,7 @@ export function* syntheticTelemetry(options: SyntheticTelemetryOptions): Generat
     for (let index = 0; index < jobs; index += 1) {
       const jobId = uuid();
       const vcpu = [0.5, 1, 2, 4][Math.floor(random() * 4)];
-      yield event('job.submitted', SOURCE.jobs, tenant, step(), { jobId, steps: ['load', 'transform', 'persist'], inputDatasetId: tenant.datasets[0]?.id, requestedVcpu: vcpu });
+      yield event('job.submitted', SOURCE.jobs, tenant, step(), { jobId, steps: ['load', 'transform', 'persist'], inputDatasetId: tenant.datasets[0]?.id, requestedVcpu: vcpu, userId });
       yield event('job.started', SOURCE.executor, tenant, step(), { jobId, queuedMs: Math.floor(random() * 5_000) });
       const durationMs = Math.floor(1_000 + -Math.log(1 - random()) * 90_000);
       const usage = { jobId, durationMs, vcpuMs: Math.round(durationMs * vcpu), bytesRead: Math.floor(random() * 1e9), bytesWritten: Math.floor(random() * 1e8) };

@@ -41,7 +41,7 @@ export type WindowMetrics = Record<Counter, number> & {
   readonly active_users: number;
   /** Sessions whose `user.login` is in the window. */
   readonly sessions: number;
-  /** Of those, sessions in which the tenant submitted no job (see docs/analytics.md). */
+  /** Of those, sessions in which their user submitted no job (see docs/analytics.md). */
   readonly idle_sessions: number;
   readonly vcpu_seconds: number;
   /** Exact up to 32 ended jobs in the window, else within 1% (DDSketch); null without ended jobs. */
@@ -73,10 +73,12 @@ export interface DayState {
   readonly counters: readonly number[];
   /** `[userId, bit mask of the hours with a login]`. */
   readonly users: readonly (readonly [string, number])[];
-  /** `[sessionId, login ms or null, logout ms or null]`. */
-  readonly sessions: readonly (readonly [string, number | null, number | null])[];
-  /** Times of the jobs submitted (epoch ms). */
+  /** `[sessionId, login ms or null, logout ms or null, userId or null]` (files of an earlier version have no userId). */
+  readonly sessions: readonly (readonly [string, number | null, number | null, (string | null)?])[];
+  /** Times (epoch ms) of the jobs submitted without a user (`job.submitted` v1, or by a platform operator). */
   readonly jobTimes: readonly number[];
+  /** `[userId, times of the jobs that user submitted]` (absent from files of an earlier version). */
+  readonly userJobTimes?: readonly (readonly [string, readonly number[]])[];
   /** Durations of the ended jobs of each hour that has some, by hour: exact values or a sketch's bins. */
   readonly sketches: Readonly<Record<string, StoredDurations>>;
 }
@@ -109,7 +111,12 @@ export class DayWindow {
    */
   private readonly sessions = new Map<string, number>();
   private sessionTimes = new Float64Array(16).fill(Infinity);
+  /** The user of session n, from its login or logout ('' until one is seen). */
+  private readonly sessionUsers: string[] = [];
+  /** Times of the jobs submitted without a user: they end the idleness of every session of the tenant. */
   private readonly jobTimes: number[] = [];
+  /** Times of the jobs each user submitted: they end the idleness of that user's sessions. */
+  private readonly userJobTimes = new Map<string, number[]>();
   private readonly durations: (Durations | undefined)[] = new Array<Durations | undefined>(24);
 
   public constructor(tenantId: string, dayStartMs: number) {
@@ -154,12 +161,12 @@ export class DayWindow {
         counters[base + C.logins] += 1;
         const hours = this.users.get(fact.userId) ?? 0;
         if ((hours & (1 << hour)) === 0) this.users.set(fact.userId, hours | (1 << hour));
-        const at = this.session(fact.sessionId);
+        const at = this.session(fact.sessionId, fact.userId);
         if (fact.timeMs < this.sessionTimes[at]) this.sessionTimes[at] = fact.timeMs;
         break;
       }
       case Kind.logout: {
-        const at = this.session(fact.sessionId) + 1;
+        const at = this.session(fact.sessionId, fact.userId) + 1;
         if (fact.timeMs < this.sessionTimes[at]) this.sessionTimes[at] = fact.timeMs;
         break;
       }
@@ -177,7 +184,13 @@ export class DayWindow {
         break;
       case Kind.jobSubmitted:
         counters[base + C.jobs_submitted] += 1;
-        this.jobTimes.push(fact.timeMs);
+        if (fact.userId === '') {
+          this.jobTimes.push(fact.timeMs);
+        } else {
+          const times = this.userJobTimes.get(fact.userId);
+          if (times === undefined) this.userJobTimes.set(fact.userId, [fact.timeMs]);
+          else times.push(fact.timeMs);
+        }
         break;
       case Kind.jobStarted:
         counters[base + C.jobs_started] += 1;
@@ -205,11 +218,15 @@ export class DayWindow {
   }
 
   /** Where the session's login time is in `sessionTimes` (its logout time is next); a new session gets a place. */
-  private session(sessionId: string): number {
+  private session(sessionId: string, userId: string): number {
     const known = this.sessions.get(sessionId);
-    if (known !== undefined) return known * 2;
+    if (known !== undefined) {
+      if (this.sessionUsers[known] === '') this.sessionUsers[known] = userId;
+      return known * 2;
+    }
     const number = this.sessions.size;
     this.sessions.set(sessionId, number);
+    this.sessionUsers.push(userId);
     if (number * 2 === this.sessionTimes.length) {
       const grown = new Float64Array(this.sessionTimes.length * 2).fill(Infinity);
       grown.set(this.sessionTimes);
@@ -220,7 +237,8 @@ export class DayWindow {
 
   /** The day file: metrics of the day and of each active hour, and the state to go on from. */
   public toFile(): DayFile {
-    const jobTimes = Float64Array.from(this.jobTimes).sort();
+    const jobTimes: SortedJobTimes = { withoutUser: Float64Array.from(this.jobTimes).sort(), byUser: new Map() };
+    for (const [userId, times] of this.userJobTimes) jobTimes.byUser.set(userId, Float64Array.from(times).sort());
     const hours: HourRow[] = [];
     for (let hour = 0; hour < 24; hour += 1) {
       const metrics = this.metrics(hour, jobTimes);
@@ -239,7 +257,7 @@ export class DayWindow {
   }
 
   /** Metrics of one hour, or of the day when `hour` is undefined. */
-  private metrics(hour: number | undefined, sortedJobTimes: Float64Array): WindowMetrics {
+  private metrics(hour: number | undefined, jobTimes: SortedJobTimes): WindowMetrics {
     const first = hour ?? 0;
     const last = hour ?? 23;
     const windowStart = this.dayStartMs + first * HOUR_MS;
@@ -262,7 +280,8 @@ export class DayWindow {
       if (login < windowStart || login >= windowEnd) continue;
       sessions += 1;
       const end = logout >= login && logout < windowEnd ? logout : windowEnd;
-      if (!hasTimeIn(sortedJobTimes, login, end)) idle += 1;
+      const ownJobs = jobTimes.byUser.get(this.sessionUsers[at / 2]);
+      if (!hasTimeIn(jobTimes.withoutUser, login, end) && (ownJobs === undefined || !hasTimeIn(ownJobs, login, end))) idle += 1;
     }
     let durations: Durations | undefined;
     if (hour !== undefined) {
@@ -295,8 +314,9 @@ export class DayWindow {
       applied: Object.fromEntries(this.appliedShards.map((shard, index) => [shard, this.appliedSequences[index]])),
       counters: Array.from(this.counters),
       users: [...this.users],
-      sessions: [...this.sessions].map(([id, number]) => [id, finite(this.sessionTimes[number * 2]), finite(this.sessionTimes[number * 2 + 1])] as const),
+      sessions: [...this.sessions].map(([id, number]) => [id, finite(this.sessionTimes[number * 2]), finite(this.sessionTimes[number * 2 + 1]), this.sessionUsers[number] || null] as const),
       jobTimes: [...this.jobTimes],
+      userJobTimes: [...this.userJobTimes].map(([userId, times]) => [userId, [...times]] as const),
       sketches,
     };
   }
@@ -314,15 +334,22 @@ export class DayWindow {
     window.counters.set(state.counters);
     for (const [shard, sequence] of Object.entries(state.applied)) window.setApplied(shard, sequence);
     for (const [userId, hours] of state.users) window.users.set(userId, hours);
-    for (const [sessionId, login, logout] of state.sessions) {
-      const at = window.session(sessionId);
+    for (const [sessionId, login, logout, userId] of state.sessions) {
+      const at = window.session(sessionId, userId ?? '');
       window.sessionTimes[at] = login ?? Infinity;
       window.sessionTimes[at + 1] = logout ?? Infinity;
     }
     window.jobTimes.push(...state.jobTimes);
+    for (const [userId, times] of state.userJobTimes ?? []) window.userJobTimes.set(userId, [...times]);
     for (const [hour, stored] of Object.entries(state.sketches)) window.durations[Number(hour)] = Durations.load(stored, key);
     return window;
   }
+}
+
+/** The day's job submission times, sorted: those without a user, and each user's. */
+interface SortedJobTimes {
+  readonly withoutUser: Float64Array;
+  readonly byUser: Map<string, Float64Array>;
 }
 
 function finite(value: number): number | null {

@@ -65,6 +65,7 @@ async function submit(tenantId: string, datasetId: string, tenantName: string, v
   const { job } = await manager.submitJob({
     tenantId,
     submittedBy: 'user',
+    userId: null,
     idempotencyKey: randomUUID(),
     requestHash: 'x',
     steps: ['load', 'transform', 'process', 'persist'],

@@ -42,9 +42,12 @@ describe('JobOutboxRelay', () => {
       await repo.registerObject(tenantId, { key: 'raw/a.csv', bytes: 10 + t, contentType: 'text/csv' });
       count(`${tenantId} datalake.object.uploaded`);
       for (let j = 0; j < 8; j += 1) {
+        // Mostly tenant users, whose id job.submitted carries; now and then a platform operator (no user).
+        const userId = j % 3 === 0 ? null : randomUUID();
         const { job } = await repo.submitJob({
           tenantId,
-          submittedBy: 'u',
+          submittedBy: userId ?? 'operator',
+          userId,
           idempotencyKey: randomUUID(),
           requestHash: 'h',
           steps: ['load'],
@@ -52,7 +55,7 @@ describe('JobOutboxRelay', () => {
           requestedVcpu: 1,
           placement: placementFor('pool', `t${t}`),
         });
-        count(`${job.jobId} job.submitted`);
+        count(`${job.jobId} job.submitted by ${userId ?? 'no user'}`);
         if (j % 2 === 0) {
           await repo.requestCancel(tenantId, job.jobId);
           count(`${job.jobId} job.cancelled`);
@@ -87,7 +90,8 @@ describe('JobOutboxRelay', () => {
       if (!parsed.ok) throw new Error(parsed.detail);
       ids.add(parsed.event.id);
       const subjectOrJob = 'jobId' in parsed.event.data ? parsed.event.data.jobId : parsed.event.subject;
-      const key = `${subjectOrJob} ${parsed.event.type}`;
+      const submitter = parsed.event.type === 'job.submitted' ? ` by ${parsed.event.data.userId ?? 'no user'}` : '';
+      const key = `${subjectOrJob} ${parsed.event.type}${submitter}`;
       seen.set(key, (seen.get(key) ?? 0) + 1);
     }
     expect(ids.size).toBe(total);

@@ -20,6 +20,7 @@ function submission(tenantId: string, overrides: Partial<SubmitJobInput> = {}): 
   return {
     tenantId,
     submittedBy: 'user-1',
+    userId: '7d1f3c2b-9a8e-4f6d-b5c4-3e2a1f0d9c8b',
     idempotencyKey: randomUUID(),
     requestHash: 'h1',
     steps: ['load', 'persist'],

@@ -29,6 +29,8 @@ export interface SubmitJobInput {
   readonly tenantId: string;
   /** The caller (token subject): Idempotency-Keys are per caller. */
   readonly submittedBy: string;
+  /** The caller when it is a user of the tenant (their Cognito sub), else null (a platform operator): `job.submitted`'s userId. */
+  readonly userId: string | null;
   readonly idempotencyKey: string;
   /** A digest of the request; the same key with another digest is refused. */
   readonly requestHash: string;
@@ -159,7 +161,7 @@ export class JobRepository {
       type: 'job.submitted',
       tenantId: input.tenantId,
       time: new Date(createdAt),
-      data: { jobId, steps: [...input.steps], ...(input.inputDatasetId !== null ? { inputDatasetId: input.inputDatasetId } : {}), requestedVcpu: input.requestedVcpu },
+      data: { jobId, steps: [...input.steps], ...(input.inputDatasetId !== null ? { inputDatasetId: input.inputDatasetId } : {}), requestedVcpu: input.requestedVcpu, userId: input.userId },
     });
     const created = await this.putIfAbsent({
       ...job,

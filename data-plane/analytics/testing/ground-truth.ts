@@ -137,8 +137,12 @@ function window(all: readonly KitEvent[], start: number, end: number): ExpectedW
   }
   result.active_users = users.size;
   // Sessions of the whole day (their login may be in this window, their logout anywhere in the day).
+  const sessionUsers = new Map<string, string>();
   for (const event of all) {
-    if (event.type === 'user.login') logins.set(event.data.sessionId, Math.min(logins.get(event.data.sessionId) ?? Infinity, at(event)));
+    if (event.type === 'user.login') {
+      logins.set(event.data.sessionId, Math.min(logins.get(event.data.sessionId) ?? Infinity, at(event)));
+      sessionUsers.set(event.data.sessionId, event.data.userId);
+    }
   }
   const dayStart = start - (start % DAY);
   const dayEnd = dayStart + DAY;
@@ -148,7 +152,9 @@ function window(all: readonly KitEvent[], start: number, end: number): ExpectedW
     const logouts = all.filter((event) => event.type === 'user.logout' && event.data.sessionId === sessionId).map(at);
     const logout = Math.min(Infinity, ...logouts);
     const sessionEnd = logout >= login && logout < Math.min(end, dayEnd) ? logout : end;
-    const hadJob = all.some((event) => event.type === 'job.submitted' && at(event) >= login && at(event) < sessionEnd);
+    // A job of the session's user, or one submitted without a user, ends its idleness.
+    const user = sessionUsers.get(sessionId);
+    const hadJob = all.some((event) => event.type === 'job.submitted' && (event.data.userId === null || event.data.userId === user) && at(event) >= login && at(event) < sessionEnd);
     if (!hadJob) result.idle_sessions += 1;
   }
   result.durations.sort((a, b) => a - b);

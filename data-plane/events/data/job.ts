@@ -33,23 +33,35 @@ const JobSucceededV1 = z.object({
 /** v2: vCPU time in whole vCPU-milliseconds, like job.failed and job.cancelled: sums of integers are exact. */
 const JobSucceededV2 = z.object({ jobId: JobId, ...usage });
 
+/** v1 of job.submitted: the job, not who submitted it. */
+const JobSubmittedV1 = z.object({
+  jobId: JobId,
+  steps: z
+    .array(z.enum(JOB_STEPS))
+    .min(1)
+    .max(64)
+    .meta({ description: `Steps the job runs, in order: ${JOB_STEPS.join(', ')}.` }),
+  inputDatasetId: Id.optional().meta({ description: 'The dataset the job reads; absent for a job without input.' }),
+  requestedVcpu: z.number().positive().meta({ description: 'vCPUs the job asked for (may be fractional, e.g. 0.5).' }),
+});
+
+/** v2: and the user who submitted it, the `userId` of their `user.login`. */
+const JobSubmittedV2 = JobSubmittedV1.extend({
+  userId: Id.nullable().meta({ description: "The tenant user who submitted the job (their Cognito sub, as in user.login); null when a platform operator or a service did." }),
+});
+
+const EXAMPLE_SUBMISSION = { jobId: EXAMPLE_JOB_ID, steps: ['load', 'transform', 'persist'], inputDatasetId: '0f8e4c2a-6b1d-4e3f-8a9b-7c6d5e4f3a2b', requestedVcpu: 2 } satisfies z.input<typeof JobSubmittedV1>;
+
 export const JOB_EVENTS = {
   'job.submitted': defineEvent({
     description: 'A user submitted a job to the Job Manager; it waits for the executor.',
     producer: 'control-plane/job-manager',
-    versions: DataVersions.of(
-      z.object({
-        jobId: JobId,
-        steps: z
-          .array(z.enum(JOB_STEPS))
-          .min(1)
-          .max(64)
-          .meta({ description: `Steps the job runs, in order: ${JOB_STEPS.join(', ')}.` }),
-        inputDatasetId: Id.optional().meta({ description: 'The dataset the job reads; absent for a job without input.' }),
-        requestedVcpu: z.number().positive().meta({ description: 'vCPUs the job asked for (may be fractional, e.g. 0.5).' }),
-      }),
-      { jobId: EXAMPLE_JOB_ID, steps: ['load', 'transform', 'persist'], inputDatasetId: '0f8e4c2a-6b1d-4e3f-8a9b-7c6d5e4f3a2b', requestedVcpu: 2 },
-    ),
+    versions: DataVersions.of(JobSubmittedV1, EXAMPLE_SUBMISSION).add({
+      schema: JobSubmittedV2,
+      example: { ...EXAMPLE_SUBMISSION, userId: '5f0c2a9e-3b7d-4c1a-9e8f-2d6b4a1c0e9f' },
+      change: 'userId added, so that a session without a job is told per user, not per tenant; v1 events are read with userId null.',
+      upcast: (v1) => ({ ...v1, userId: null }),
+    }),
   }),
   'job.started': defineEvent({
     description: 'The executor started a job.',
