@@ -39,6 +39,7 @@ export const STEP_NAMES = [
   'remove-kubernetes',
   'remove-infrastructure',
   'remove-identity',
+  'settle-accounts',
   'close-account',
   'completion',
 ] as const;
@@ -73,10 +74,12 @@ export function tierChangePlan(from: TierName, to: TierName): StepName[] {
 
 /**
  * Offboarding: stop the workloads, export the manifest of the tenant's data, remove its objects,
- * stacks and identity, close its account after the retention period, then OFFBOARDED.
- * `hasAccount`: whether an account was ever recorded for the tenant (a silo, or a tier change
- * towards one that stopped halfway).
+ * stacks and identity, record the accounts whose creation was in flight when the tenant's workflows
+ * were cancelled, close its accounts after the retention period, then OFFBOARDED.
+ * `mayHaveAccount`: whether the tenant may have an account of its own (its tier has one, one is
+ * recorded, or one of its workflows has an account step: a silo onboarding or a tier change towards
+ * silo, possibly stopped halfway with a CreateAccount in flight).
  */
-export function offboardingPlan(hasAccount: boolean): StepName[] {
-  return ['suspend', 'export', 'remove-kubernetes', 'remove-infrastructure', 'remove-identity', ...(hasAccount ? (['close-account'] as const) : []), 'completion'];
+export function offboardingPlan(mayHaveAccount: boolean): StepName[] {
+  return ['suspend', 'export', 'remove-kubernetes', 'remove-infrastructure', 'remove-identity', ...(mayHaveAccount ? (['settle-accounts', 'close-account'] as const) : []), 'completion'];
 }

@@ -57,6 +57,13 @@ export interface AccountProvider {
    * provider returns `{ existingAccountId }` instead of starting a second creation.
    */
   startAccountCreation(request: AccountRequest): Promise<{ readonly requestId: string } | { readonly existingAccountId: string }>;
+  /**
+   * Looks for a creation of the request's account started earlier, the way `startAccountCreation` does,
+   * and starts none: the account with the request's email when it exists and is not closing or closed, else
+   * the creation still in flight; undefined when there is neither (never started, failed, or already
+   * closed). Offboarding settles with it a creation whose request id was never recorded.
+   */
+  findAccountCreation(request: AccountRequest): Promise<{ readonly requestId: string } | { readonly existingAccountId: string } | undefined>;
   /** DescribeCreateAccountStatus: IN_PROGRESS, SUCCEEDED with the account id, or FAILED with Organizations' reason (e.g. EMAIL_ALREADY_EXISTS). */
   accountCreationStatus(requestId: string): Promise<OperationStatus<{ readonly accountId: string }>>;
   /** Moves the account into the tenants OU; an account already there is success. */

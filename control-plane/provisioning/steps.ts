@@ -6,10 +6,10 @@ import { transitionTenant } from '../tenant-manager/lifecycle.js';
 import { Subscription, Tenant, TenantUser, TierChangeRequest } from '../tenant-manager/models/index.js';
 import { recordEvent } from '../tenant-manager/outbox.js';
 import { ProvisioningError } from './errors.js';
-import { TenantResource, type ResourceKind, type StepState, type Workflow } from './models/index.js';
+import { TenantResource, Workflow, WorkflowStep, type ResourceKind, type StepState } from './models/index.js';
 import type { ResolvedDeps } from './options.js';
-import { clusterKey, placementOf, type StepName } from './plans.js';
-import type { ClusterLocation, KubeObject, TenantRef } from './providers.js';
+import { ACCOUNT_STEP, clusterKey, placementOf, type StepName } from './plans.js';
+import type { AccountRequest, ClusterLocation, KubeObject, TenantRef } from './providers.js';
 import { asTier } from './workflows.js';
 
 export const PROVISIONING_SOURCE = 'control-plane/provisioning';
@@ -42,9 +42,19 @@ export function refOf(tenant: Tenant, tier: TierName): TenantRef {
   return { tenantId: tenant.id, tenantName: tenant.name, tier };
 }
 
-/** The tier the step provisions: the tier change's target, else the tenant's tier. */
+/** The tier a workflow's steps provision: the tier change's target, else the tenant's tier. */
+function tierOf(workflow: Workflow, tenant: Tenant): TierName {
+  return asTier(workflow.kind === 'change_tier' ? workflow.input.toTier : tenant.tier);
+}
+
 function targetTier(ctx: StepContext): TierName {
-  return asTier(ctx.workflow.kind === 'change_tier' ? ctx.workflow.input.toTier : ctx.tenant.tier);
+  return tierOf(ctx.workflow, ctx.tenant);
+}
+
+/** The CreateAccount request of the tenant's own account: its email and name are how Organizations finds an earlier one. */
+function accountRequest(ctx: StepContext, tier: TierName): AccountRequest {
+  const tenant = refOf(ctx.tenant, tier);
+  return { email: ctx.deps.accountEmail(tenant), accountName: `tenant-${ctx.tenant.name}`, tenant };
 }
 
 /** The tenant's region on a tier: its data-residency region where the tier runs anywhere, else the shared one. */
@@ -121,6 +131,18 @@ async function renderValidated(ctx: StepContext, tier: TierName, accountId: stri
   return objects;
 }
 
+/** What `settle-accounts` learnt of one account step's creation. */
+interface SettledCreation {
+  /** The account step, `<workflow id>/<position>`. */
+  readonly step: string;
+  /** The creation's request; null when none was recorded or found. */
+  readonly requestId: string | null;
+  /** The account it made, now recorded. */
+  readonly accountId?: string;
+  /** Organizations' reason when the creation FAILED. */
+  readonly failed?: string;
+}
+
 const STEPS: Readonly<Record<StepName, StepHandler>> = {
   async identity(ctx) {
     const admin = await TenantUser.query(ctx.knex).where({ tenant_id: ctx.tenant.id, role: 'tenant-admin' }).orderBy('created_at').first();
@@ -135,9 +157,10 @@ const STEPS: Readonly<Record<StepName, StepHandler>> = {
     const accounts = ctx.deps.providers.accounts;
     const state = ctx.state as { requestId?: string; accountId?: string; email?: string; movedToOu?: boolean };
     if (!state.accountId) {
-      const email = ctx.deps.accountEmail(refOf(ctx.tenant, tier));
+      const request = accountRequest(ctx, tier);
+      const email = request.email;
       if (!state.requestId) {
-        const started = await accounts.startAccountCreation({ email, accountName: `tenant-${ctx.tenant.name}`, tenant: refOf(ctx.tenant, tier) });
+        const started = await accounts.startAccountCreation(request);
         if ('existingAccountId' in started) {
           await remember(ctx, { kind: 'account', name: started.existingAccountId, tier, region: regionOf(ctx, tier) });
           return { kind: 'continue', state: { email, accountId: started.existingAccountId } };
@@ -287,6 +310,58 @@ const STEPS: Readonly<Record<StepName, StepHandler>> = {
     await ctx.deps.providers.identity.removeTenantIdentity(refOf(ctx.tenant, asTier(ctx.tenant.tier)));
     for (const identity of await liveResources(ctx, 'identity')) await forget(ctx, identity);
     return done({});
+  },
+
+  /**
+   * Records every account a creation of the tenant's started and did not record, so that `close-account`
+   * closes it: an `account` step (of any workflow: an onboarding or a tier change that offboarding cancelled,
+   * running or FAILED) with a CreateAccount request and no account id. Organizations finishes the creation
+   * whatever became of the workflow. One outside call per run, one account step after the other: IN_PROGRESS
+   * is polled as the account step polls it, SUCCEEDED is recorded, FAILED needs nothing.
+   *
+   * A step that ran and recorded no request id may still have started a creation: its worker died right after
+   * CreateAccount, or the call's answer was lost. Organizations takes no idempotency token, so such a creation
+   * is looked for the way a retry of the step would find it, by the tenant's account email and name, but with
+   * `findAccountCreation`, which never starts one. A step still PENDING never ran (or was reset by a retry after
+   * its creation FAILED) and started nothing. Idempotent: recording is an upsert, and a run repeated after a
+   * crash polls or looks again; a request found by the lookup is kept in the state (`polling`).
+   */
+  async 'settle-accounts'(ctx) {
+    const accounts = ctx.deps.providers.accounts;
+    const state = ctx.state as { settled?: SettledCreation[]; polling?: { step: string; requestId: string } };
+    const settled = state.settled ?? [];
+    const workflows = await Workflow.query(ctx.knex).where('tenant_id', ctx.tenant.id).orderBy('seq');
+    const steps = await WorkflowStep.query(ctx.knex).where({ tenant_id: ctx.tenant.id, name: ACCOUNT_STEP });
+    const keyOf = (step: WorkflowStep) => `${step.workflowId}/${step.position}`;
+    const unsettled = workflows.flatMap((workflow) =>
+      steps
+        .filter((step) => step.workflowId === workflow.id && !settled.some((s) => s.step === keyOf(step)))
+        .filter((step) => typeof step.state.accountId !== 'string' && (typeof step.state.requestId === 'string' || step.status !== 'PENDING'))
+        .map((step) => ({ step, workflow })),
+    );
+    const [next] = unsettled;
+    if (!next) return done({ settled });
+    const key = keyOf(next.step);
+    const tier = tierOf(next.workflow, ctx.tenant);
+    // The email the step used, should `accountEmail` have changed since.
+    const email = typeof next.step.state.email === 'string' ? next.step.state.email : undefined;
+    const request = { ...accountRequest(ctx, tier), ...(email ? { email } : {}) };
+    const record = async (accountId: string, requestId: string | null): Promise<StepOutcome> => {
+      await remember(ctx, { kind: 'account', name: accountId, tier, region: regionOf(ctx, tier) });
+      return { kind: 'continue', state: { settled: [...settled, { step: key, requestId, accountId }] } };
+    };
+
+    const requestId = typeof next.step.state.requestId === 'string' ? next.step.state.requestId : state.polling?.step === key ? state.polling.requestId : undefined;
+    if (requestId === undefined) {
+      const found = await accounts.findAccountCreation(request);
+      if (found === undefined) return { kind: 'continue', state: { settled: [...settled, { step: key, requestId: null }] } };
+      if ('existingAccountId' in found) return record(found.existingAccountId, null);
+      return { kind: 'continue', state: { settled, polling: { step: key, requestId: found.requestId } } };
+    }
+    const status = await accounts.accountCreationStatus(requestId);
+    if (status.state === 'IN_PROGRESS') return { kind: 'poll', state: { settled, polling: { step: key, requestId } }, afterMs: ctx.deps.pollIntervalMs };
+    if (status.state === 'FAILED') return { kind: 'continue', state: { settled: [...settled, { step: key, requestId, failed: status.reason }] } };
+    return record(status.result.accountId, requestId);
   },
 
   async 'close-account'(ctx) {

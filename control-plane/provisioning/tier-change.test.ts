@@ -109,7 +109,7 @@ describe.each(BACKENDS)('tier changes and offboarding on %s', (backend) => {
 
     const offboarding = await Workflow.query(h.db.knex).where({ tenant_id: tenantId, kind: 'offboard' }).first();
     const steps = await WorkflowStep.query(h.db.knex).where('workflow_id', offboarding?.id ?? '').orderBy('position');
-    expect(steps.map((s) => s.name)).toEqual(['suspend', 'export', 'remove-kubernetes', 'remove-infrastructure', 'remove-identity', ...(accountId ? ['close-account'] : []), 'completion']);
+    expect(steps.map((s) => s.name)).toEqual(['suspend', 'export', 'remove-kubernetes', 'remove-infrastructure', 'remove-identity', ...(accountId ? ['settle-accounts', 'close-account'] : []), 'completion']);
     const manifest = steps.find((s) => s.name === 'export')?.state.manifest as { data: { s3Prefix: string }; stacks: { stackName: string }[]; kubernetes: { objects: string[] }[]; accounts: { accountId: string }[] };
     expect(manifest.data.s3Prefix).toBe(`tenants/${tenantId}/`);
     expect(manifest.stacks.map((s) => s.stackName)).toEqual([`saas-kit-tenant-${name}`]);

@@ -5,7 +5,7 @@ import { canTransition, transitionTenant } from '../tenant-manager/lifecycle.js'
 import { Tenant, TierChangeRequest } from '../tenant-manager/models/index.js';
 import { NothingToRetryError, ProvisioningError, TierChangeBlockedError } from './errors.js';
 import { TenantResource, Workflow, WorkflowStep, type WorkflowInput, type WorkflowKind } from './models/index.js';
-import { offboardingPlan, onboardingPlan, placementOf, tierChangePlan, type StepName } from './plans.js';
+import { ACCOUNT_STEP, offboardingPlan, onboardingPlan, placementOf, tierChangePlan, type StepName } from './plans.js';
 
 /** Workflows that hold back the tenant's later ones: they run one at a time, oldest first. */
 export const UNFINISHED: readonly Workflow['status'][] = ['PENDING', 'RUNNING', 'FAILED'];
@@ -53,12 +53,21 @@ export async function enqueueTierChange(trx: Knex.Transaction, change: { readonl
 /**
  * Offboarding, in the transaction that makes the tenant OFFBOARDING. Unfinished earlier workflows
  * are cancelled: offboarding removes whatever they made (every resource is recorded before it is
- * made), and waits for a step still running to end before it starts.
+ * made, except an account, known only once its creation succeeded: `settle-accounts` records those),
+ * and waits for a step still running to end before it starts.
+ *
+ * It settles and closes accounts whenever the tenant may have one: its tier has one, one is recorded,
+ * or any of its workflows has an account step, whatever that step's state. Not only the steps that show
+ * a started creation: a worker may have claimed a PENDING account step just before this transaction
+ * cancelled its workflow (the claim locks the step row, not the workflow's) and start CreateAccount after
+ * it commits, while this transaction still reads the step as never run. The two steps cost nothing when
+ * there is nothing to settle or close.
  */
 export async function enqueueOffboarding(trx: Knex.Transaction, tenant: { readonly id: string; readonly tier: string }, reason: string, now: Date): Promise<Workflow> {
   await Workflow.query(trx).where('tenant_id', tenant.id).whereIn('status', UNFINISHED).patch({ status: 'CANCELLED', updatedAt: now, finishedAt: now, error: 'cancelled by offboarding' });
   const accounts = await TenantResource.query(trx).where({ tenant_id: tenant.id, kind: 'account' }).whereNull('removed_at').resultSize();
-  return insertWorkflow(trx, tenant.id, 'offboard', { reason }, offboardingPlan(placementOf(asTier(tenant.tier)).ownAccount || accounts > 0), now);
+  const accountSteps = await WorkflowStep.query(trx).where({ tenant_id: tenant.id, name: ACCOUNT_STEP }).resultSize();
+  return insertWorkflow(trx, tenant.id, 'offboard', { reason }, offboardingPlan(placementOf(asTier(tenant.tier)).ownAccount || accounts > 0 || accountSteps > 0), now);
 }
 
 /** What each kind of workflow does to the tenant when it starts, fails, or is retried. */

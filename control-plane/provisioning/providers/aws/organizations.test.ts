@@ -179,6 +179,47 @@ describe('startAccountCreation', () => {
   });
 });
 
+describe('findAccountCreation', () => {
+  it('finds the creation of the same account name still in flight, and starts none', async () => {
+    organizations.on(ListAccountsCommand).resolves({ Accounts: [{ Id: '999988887777', Email: 'other@example.com', State: 'ACTIVE' }] });
+    organizations.on(ListCreateAccountStatusCommand).resolves({
+      CreateAccountStatuses: [
+        { Id: 'car-other', AccountName: 'saas-kit-globex', State: 'IN_PROGRESS' },
+        { Id: 'car-ours', AccountName: 'saas-kit-acme', State: 'IN_PROGRESS' },
+      ],
+    });
+
+    await expect(provider.findAccountCreation(request)).resolves.toEqual({ requestId: 'car-ours' });
+    expect(organizations.commandCalls(CreateAccountCommand)).toHaveLength(0);
+  });
+
+  it('finds the account of the email, listed or just succeeded', async () => {
+    organizations.on(ListAccountsCommand).resolvesOnce({ Accounts: [{ Id: ACCOUNT, Email: 'AWS+acme@example.com', State: 'ACTIVE' }] }).resolves({ Accounts: [] });
+    organizations.on(ListCreateAccountStatusCommand).resolves({
+      CreateAccountStatuses: [{ Id: 'car-ours', AccountName: 'saas-kit-acme', State: 'SUCCEEDED', AccountId: '444455556666' }],
+    });
+    organizations.on(DescribeAccountCommand, { AccountId: '444455556666' }).resolves({ Account: { Id: '444455556666', Email: 'aws+acme@example.com', State: 'ACTIVE' } });
+
+    await expect(provider.findAccountCreation(request)).resolves.toEqual({ existingAccountId: ACCOUNT });
+    await expect(provider.findAccountCreation(request)).resolves.toEqual({ existingAccountId: '444455556666' });
+    expect(organizations.commandCalls(CreateAccountCommand)).toHaveLength(0);
+  });
+
+  it('finds nothing, and starts nothing, when no creation was started or its account is closed', async () => {
+    nothingEarlier();
+    await expect(provider.findAccountCreation(request)).resolves.toBeUndefined();
+
+    organizations.on(ListAccountsCommand).resolves({ Accounts: [{ Id: ACCOUNT, Email: 'aws+acme@example.com', State: 'PENDING_CLOSURE' }] });
+    await expect(provider.findAccountCreation(request)).resolves.toBeUndefined();
+    expect(organizations.commandCalls(CreateAccountCommand)).toHaveLength(0);
+  });
+
+  it('throttling while looking is retryable', async () => {
+    organizations.on(ListAccountsCommand).rejects(new TooManyRequestsException({ ...meta, message: 'Rate exceeded' }));
+    await expect(provider.findAccountCreation(request)).rejects.toThrow(ProviderThrottledError);
+  });
+});
+
 describe('accountCreationStatus', () => {
   it.each([
     [{ State: 'IN_PROGRESS' as const }, { state: 'IN_PROGRESS' }],

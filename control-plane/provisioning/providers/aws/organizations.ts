@@ -73,7 +73,7 @@ export class OrganizationsAccountProvider implements AccountProvider {
     checkRequest(request);
     const previous = await this.findPreviousCreation(request);
     if (previous !== undefined) {
-      return previous;
+      return 'requestId' in previous ? previous : { existingAccountId: usableAccount(previous.accountId, previous.account, request) };
     }
 
     try {
@@ -98,6 +98,16 @@ export class OrganizationsAccountProvider implements AccountProvider {
     } catch (error) {
       throw createAccountError(error);
     }
+  }
+
+  async findAccountCreation(request: AccountRequest): Promise<{ readonly requestId: string } | { readonly existingAccountId: string } | undefined> {
+    checkRequest(request);
+    const previous = await this.findPreviousCreation(request);
+    if (previous === undefined || 'requestId' in previous) {
+      return previous;
+    }
+    // A closing or closed account needs nothing more; any creation of its email fails (EMAIL_ALREADY_EXISTS).
+    return isClosing(previous.account) ? undefined : { existingAccountId: previous.accountId };
   }
 
   async accountCreationStatus(requestId: string): Promise<OperationStatus<{ readonly accountId: string }>> {
@@ -198,7 +208,7 @@ export class OrganizationsAccountProvider implements AccountProvider {
    * only the account name, so the name must be unique per tenant (the workflow derives it from the
    * tenant's name).
    */
-  private async findPreviousCreation(request: AccountRequest): Promise<{ readonly requestId: string } | { readonly existingAccountId: string } | undefined> {
+  private async findPreviousCreation(request: AccountRequest): Promise<{ readonly requestId: string } | { readonly accountId: string; readonly account: Account } | undefined> {
     const email = request.email.toLowerCase();
     const existing = await call(SERVICE, 'ListAccounts', async () => {
       let nextToken: string | undefined;
@@ -213,7 +223,7 @@ export class OrganizationsAccountProvider implements AccountProvider {
       return undefined;
     });
     if (existing?.Id !== undefined) {
-      return { existingAccountId: usableAccount(existing.Id, existing, request) };
+      return { accountId: existing.Id, account: existing };
     }
 
     const statuses = await call(SERVICE, 'ListCreateAccountStatus', async () => {
@@ -236,7 +246,7 @@ export class OrganizationsAccountProvider implements AccountProvider {
     for (const status of statuses.filter((candidate) => candidate.State === 'SUCCEEDED' && candidate.AccountId !== undefined)) {
       const { Account: account } = await call(SERVICE, 'DescribeAccount', () => this.client.send(new DescribeAccountCommand({ AccountId: status.AccountId })));
       if (account !== undefined && status.AccountId !== undefined && account.Email?.toLowerCase() === email) {
-        return { existingAccountId: usableAccount(status.AccountId, account, request) };
+        return { accountId: status.AccountId, account };
       }
     }
     return undefined;
@@ -247,12 +257,17 @@ function stateOf(account: Account | undefined): string | undefined {
   return account?.State ?? account?.Status;
 }
 
+/** SUSPENDED, PENDING_CLOSURE or CLOSED: closed, or on its way. */
+function isClosing(account: Account): boolean {
+  const state = stateOf(account);
+  return state === 'SUSPENDED' || state === 'PENDING_CLOSURE' || state === 'CLOSED';
+}
+
 /** The id of an existing account with the request's email, unless it is closing or closed. */
 function usableAccount(accountId: string, account: Account, request: AccountRequest): string {
-  const state = stateOf(account);
-  if (state === 'SUSPENDED' || state === 'PENDING_CLOSURE' || state === 'CLOSED') {
+  if (isClosing(account)) {
     throw new ProviderConflictError(
-      `The email ${request.email} belongs to account ${accountId}, which is ${state}; a closed account keeps its email. Give tenant ${request.tenant.tenantName} another account email.`,
+      `The email ${request.email} belongs to account ${accountId}, which is ${stateOf(account) ?? 'closing'}; a closed account keeps its email. Give tenant ${request.tenant.tenantName} another account email.`,
     );
   }
   return accountId;

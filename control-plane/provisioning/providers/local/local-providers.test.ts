@@ -53,6 +53,23 @@ describe('local providers', () => {
       expect(await reloaded.accountCreationStatus('requestId' in again ? again.requestId : '')).toEqual({ state: 'FAILED', reason: 'EMAIL_ALREADY_EXISTS' });
     });
 
+    it('finds a creation started earlier without starting one: in flight, then its account; nothing once failed or closed', async () => {
+      const org = new LocalOrganizations({ creationDelayMs: 1000, closureDelayMs: 0, failures: { 'full@x.example': 'ACCOUNT_LIMIT_EXCEEDED' }, clock });
+      const request = { email: 'aws+acme@x.example', accountName: 'tenant-acme', tenant };
+      expect(await org.findAccountCreation(request)).toBeUndefined();
+      const started = await org.startAccountCreation(request);
+      expect(await org.findAccountCreation({ ...request, email: 'AWS+acme@x.example' })).toEqual(started);
+      now += 1000;
+      const found = await org.findAccountCreation(request);
+      if (!found || !('existingAccountId' in found)) throw new Error('expected the account');
+      await org.closeAccount(found.existingAccountId);
+      expect(await org.findAccountCreation(request)).toBeUndefined();
+      await org.startAccountCreation({ ...request, email: 'full@x.example' });
+      now += 1000;
+      expect(await org.findAccountCreation({ ...request, email: 'full@x.example' })).toBeUndefined();
+      expect(await org.creationRequests()).toHaveLength(2);
+    });
+
     it('fails creations on request: injected reasons per email and emails outside the organization', async () => {
       const org = new LocalOrganizations({ creationDelayMs: 0, failures: { 'full@x.example': 'ACCOUNT_LIMIT_EXCEEDED' }, externalEmails: ['taken@x.example'], clock });
       const status = async (email: string) => {

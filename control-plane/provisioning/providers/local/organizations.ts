@@ -113,11 +113,9 @@ export class LocalOrganizations implements AccountProvider {
   startAccountCreation(request: AccountRequest): Promise<{ readonly requestId: string } | { readonly existingAccountId: string }> {
     const email = request.email.toLowerCase();
     return this.update((state, now) => {
-      const existing = Object.values(state.accounts).find((account) => account.email === email && account.status === 'ACTIVE');
-      if (existing) return { existingAccountId: existing.id };
       // A retry after a crash finds the creation it started, instead of starting a second one.
-      const inFlight = Object.values(state.requests).find((r) => r.email === email && Date.parse(r.completesAt) > now.getTime());
-      if (inFlight) return { requestId: inFlight.id };
+      const previous = this.previousCreation(state, email, now);
+      if (previous) return previous;
       const closed = Object.values(state.accounts).some((account) => account.email === email);
       const injected = this.failures.get(email);
       const reason: CreateAccountFailureReason | undefined = injected ?? (closed || this.externalEmails.has(email) ? 'EMAIL_ALREADY_EXISTS' : undefined);
@@ -132,6 +130,11 @@ export class LocalOrganizations implements AccountProvider {
       };
       return { requestId: id };
     });
+  }
+
+  findAccountCreation(request: AccountRequest): Promise<{ readonly requestId: string } | { readonly existingAccountId: string } | undefined> {
+    const email = request.email.toLowerCase();
+    return this.update((state, now) => this.previousCreation(state, email, now));
   }
 
   accountCreationStatus(requestId: string): Promise<OperationStatus<{ readonly accountId: string }>> {
@@ -162,6 +165,14 @@ export class LocalOrganizations implements AccountProvider {
       const account = state.accounts[accountId];
       return account ? this.statusOf(account, now) : null;
     });
+  }
+
+  /** The ACTIVE account with the email, else its creation in flight. */
+  private previousCreation(state: OrganizationState, email: string, now: Date): { readonly requestId: string } | { readonly existingAccountId: string } | undefined {
+    const existing = Object.values(state.accounts).find((account) => account.email === email && account.status === 'ACTIVE');
+    if (existing) return { existingAccountId: existing.id };
+    const inFlight = Object.values(state.requests).find((r) => r.email === email && Date.parse(r.completesAt) > now.getTime());
+    return inFlight ? { requestId: inFlight.id } : undefined;
   }
 
   private statusOf(account: Account, now: Date): string {
