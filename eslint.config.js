@@ -63,7 +63,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['bin/config.ts', 'data-plane/analytics/lambda-handler.ts', 'eslint.config.js', 'vitest.config.ts', '**/*.test.ts', '**/testing/**', 'test/**', 'bench/**'],
+    files: ['bin/config.ts', 'data-plane/analytics/lambda-handler.ts', 'data-plane/identity-events/lambda-handler.ts', 'eslint.config.js', 'vitest.config.ts', '**/*.test.ts', '**/testing/**', 'test/**', 'bench/**'],
     rules: { 'no-restricted-properties': 'off' },
   },
   {

@@ -23,7 +23,7 @@ import {
   tenantLookupFromDatabase,
   type TokenVerifierOptions,
 } from '../control-plane/index.js';
-import { AnalyticsConsumer, EXECUTOR_EVENT_SOURCE, JobOutboxRelay, JobRepository, createJobsTable, ensureLeaseTable } from '../data-plane/index.js';
+import { AnalyticsConsumer, EXECUTOR_EVENT_SOURCE, JobOutboxRelay, JobRepository, createJobsTable, createLoginEventsHandler, ensureLeaseTable, type LoginEventsHandler } from '../data-plane/index.js';
 import { ensureKitUserPool, localCognitoClientConfig, localDynamoDbClientConfig, localKinesisClientConfig, localS3ClientConfig, startLocalCloud, type LocalCloud, type LocalCloudPorts } from '../local-cloud/index.js';
 import { startLocalExecutors } from './local-executors.js';
 import { provisioningDeps, type ProvisioningConfig } from './provisioning.js';
@@ -103,11 +103,21 @@ export async function startControlPlane(config: ControlPlaneConfig, logger: Logg
     let dynamoDb: DynamoDBClient;
     let cognito: { client: CognitoIdentityProviderClient; userPoolId: string };
     if (config.cloud.mode === 'local') {
-      cloud = await startLocalCloud({ dataDir: config.dataDir, ports: config.cloud.ports, logger });
+      // Cognito's PostAuthentication trigger, in process: the kit's handler puts a tenant user's sign-in on the
+      // telemetry stream as user.login (on AWS, the LoginEvents construct's Lambda). It is bound to the local
+      // Kinesis client below, before the pool exists, so before anyone can sign in.
+      const loginEvents: { handler?: LoginEventsHandler } = {};
+      cloud = await startLocalCloud({
+        dataDir: config.dataDir,
+        ports: config.cloud.ports,
+        logger,
+        cognitoTriggers: { PostAuthentication: (event) => (loginEvents.handler ? loginEvents.handler(event) : Promise.reject(new Error('The login events handler is not bound to the local Kinesis yet.'))) },
+      });
       stopping.push(() => (cloud as LocalCloud).stop());
+      kinesis = new KinesisClient(localKinesisClientConfig(cloud.kinesis));
+      loginEvents.handler = createLoginEventsHandler({ streamName: config.telemetry.streamName }, { kinesis, logger: logger.child({ component: 'login-events' }) });
       pool = await ensureKitUserPool(cloud.cognito);
       verifierOptions = { jwksUrl: pool.jwksUrl, issuer: pool.issuer, audience: pool.clientId };
-      kinesis = new KinesisClient(localKinesisClientConfig(cloud.kinesis));
       s3 = new S3Client(localS3ClientConfig(cloud.s3));
       dynamoDb = new DynamoDBClient(localDynamoDbClientConfig(cloud.dynamoDb));
       cognito = { client: new CognitoIdentityProviderClient(localCognitoClientConfig(cloud.cognito)), userPoolId: pool.userPoolId };

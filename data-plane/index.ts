@@ -27,3 +27,5 @@ export { JobExecutorError, JobExecutorValidationError } from './executor/errors.
 export { AnalyticsConsumer, AnalyticsStore, ShardAggregator, ShardProcessor, LeaseTable, ensureLeaseTable, SHARD_END, createAnalyticsHandler, analyticsLambdaConfigFromEnvironment, syntheticTelemetry, DURATION_RELATIVE_ACCURACY, AnalyticsError, AnalyticsConfigError, AnalyticsStateError, LeaseLostError } from './analytics/index.js';
 export type { AnalyticsConsumerProps, AnalyticsConsumerStats, AnalyticsStoreProps, AggregationOptions, AggregatorStats, ShardRecord, ShardState, DeadLetter, DeadLetterReason, DeadLetterFile, DayFile, DayState, HourRow, WindowMetrics, Lease, LeaseTableProps, AnalyticsLambdaConfig, AnalyticsLambdaDeps, AnalyticsLambdaHandler, SyntheticTelemetryOptions } from './analytics/index.js';
 export type { PendingRecord } from './analytics/index.js';
+export { LOGIN_EVENT_SOURCE, LOGIN_EVENTS_ENV, createLoginEventsHandler, loginEventsConfigFromEnvironment, IdentityEventsError, IdentityEventsConfigError } from './identity-events/index.js';
+export type { LoginEventsConfig, LoginEventsDeps, LoginEventsHandler } from './identity-events/index.js';

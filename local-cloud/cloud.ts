@@ -2,7 +2,7 @@ import path from 'node:path';
 
 import type { Logger } from 'pino';
 
-import { startLocalCognito, type LocalCognito } from './cognito.js';
+import { startLocalCognito, type LocalCognito, type LocalCognitoTriggers } from './cognito.js';
 import { startLocalDynamoDb, type LocalDynamoDb } from './dynamodb.js';
 import { LocalCloudError, LocalCloudStartError, LocalCloudValidationError } from './errors.js';
 import { startLocalKinesis, type LocalKinesis } from './kinesis.js';
@@ -34,6 +34,11 @@ export interface LocalCloudOptions {
    * @default - a silent logger
    */
   readonly logger?: Logger;
+  /**
+   * Lambda triggers of the local Cognito, called in this process (see `LocalCognitoOptions.triggers`).
+   * @default - no triggers
+   */
+  readonly cognitoTriggers?: LocalCognitoTriggers;
 }
 
 /** The four local servers of the kit, running in this process. */
@@ -77,7 +82,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
   });
 
   const [cognito, kinesis, s3, dynamoDb] = await Promise.allSettled([
-    startLocalCognito(common('cognito')),
+    startLocalCognito({ ...common('cognito'), ...(options.cognitoTriggers === undefined ? {} : { triggers: options.cognitoTriggers }) }),
     startLocalKinesis(common('kinesis')),
     startLocalS3(common('s3')),
     startLocalDynamoDb(common('dynamoDb')),

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 
 import { CognitoIdentityProviderClient, DeleteUserPoolCommand, ListGroupsCommand, ListUserPoolsCommand, ListUsersCommand } from '@aws-sdk/client-cognito-identity-provider';
+import type { PostAuthenticationTriggerEvent } from 'aws-lambda';
 import { createRemoteJWKSet, decodeJwt, jwtVerify, type JWTPayload } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -278,5 +279,72 @@ describe('local Cognito lifecycle', () => {
 
   it('rejects a bad writeDelayMs, saying what it received', async () => {
     await expect(startLocalCognito({ writeDelayMs: -1 })).rejects.toThrow(/writeDelayMs must be a whole number of milliseconds from 0 to 60000, received -1/);
+  });
+});
+
+describe('local Cognito triggers', () => {
+  const received: PostAuthenticationTriggerEvent[] = [];
+  let failing = false;
+  let cognito: LocalCognito;
+  let pool: KitUserPool;
+
+  beforeAll(async () => {
+    cognito = await startLocalCognito({
+      triggers: {
+        PostAuthentication: (event) => {
+          received.push(event);
+          return failing ? Promise.reject(new Error('the trigger failed')) : Promise.resolve(event);
+        },
+      },
+    });
+    pool = await ensureKitUserPool(cognito);
+  });
+
+  afterAll(async () => {
+    await cognito?.stop();
+  });
+
+  it("calls PostAuthentication with cognito-local's event when issueLocalToken signs a user in", async () => {
+    const tenantId = randomUUID();
+    received.length = 0;
+    const token = await issueLocalToken(cognito, pool, { role: 'tenant-user', tenantId });
+    const claims = await verifyIdToken(pool, token.idToken);
+
+    expect(received).toHaveLength(1);
+    expect(received[0]).toEqual({
+      version: '0',
+      callerContext: { awsSdkVersion: expect.any(String), clientId: pool.clientId },
+      region: 'local',
+      userPoolId: pool.userPoolId,
+      triggerSource: 'PostAuthentication_Authentication',
+      userName: token.username,
+      request: {
+        userAttributes: expect.objectContaining({ sub: claims.sub, email: `tenant-user@${tenantId}.local`, 'custom:tenant_id': tenantId }),
+        newDeviceUsed: false,
+      },
+      response: {},
+    });
+  });
+
+  it('signs the user in when the trigger fails, as cognito-local ignores PostAuthentication errors', async () => {
+    received.length = 0;
+    failing = true;
+    try {
+      const token = await issueLocalToken(cognito, pool, { role: 'platform-admin' });
+      expect(token.idToken.split('.')).toHaveLength(3);
+      expect(received).toHaveLength(1);
+    } finally {
+      failing = false;
+    }
+  });
+
+  it('rejects an unknown trigger, naming the supported ones', async () => {
+    const attempt = startLocalCognito({ triggers: { PreSignUp: () => Promise.resolve({}) } as never });
+    await expect(attempt).rejects.toThrow(LocalCloudValidationError);
+    await expect(attempt).rejects.toThrow(/unknown trigger "PreSignUp". The local Cognito supports: PostAuthentication/);
+  });
+
+  it('rejects a trigger that is not a function', async () => {
+    await expect(startLocalCognito({ triggers: { PostAuthentication: 'arn:aws:lambda:fn' as never } })).rejects.toThrow(/triggers.PostAuthentication must be a function/);
   });
 });

@@ -16,6 +16,7 @@ import { MessageDeliveryService } from 'cognito-local/lib/services/messageDelive
 import { otp } from 'cognito-local/lib/services/otp.js';
 import { JwtTokenGenerator, type TokenConfig } from 'cognito-local/lib/services/tokenGenerator.js';
 import { UserPoolServiceFactoryImpl, type UserPool, type UserPoolServiceFactory } from 'cognito-local/lib/services/userPoolService.js';
+import type { PostAuthenticationTriggerEvent } from 'aws-lambda';
 import type { Logger } from 'pino';
 
 import { LocalCloudError, LocalCloudStartError, LocalCloudValidationError } from './errors.js';
@@ -65,7 +66,23 @@ export interface LocalCognitoOptions {
    * @default - a silent logger
    */
   readonly logger?: Logger;
+  /**
+   * Lambda triggers of every pool, called in this process with the event cognito-local builds (the shape
+   * Cognito gives a trigger's Lambda), serialized to JSON and back as a Lambda invocation would be.
+   * cognito-local fires PostAuthentication on InitiateAuth (not AdminInitiateAuth), and ignores a
+   * trigger's failure (it logs it and signs the user in).
+   * @default - no triggers
+   */
+  readonly triggers?: LocalCognitoTriggers;
 }
+
+/** Trigger functions of the local Cognito, by trigger; each returns the event (Cognito reads its `response`). */
+export interface LocalCognitoTriggers {
+  /** Called after a user signed in with a password (InitiateAuth USER_PASSWORD_AUTH). */
+  readonly PostAuthentication?: (event: PostAuthenticationTriggerEvent) => Promise<PostAuthenticationTriggerEvent>;
+}
+
+const TRIGGER_NAMES = ['PostAuthentication'] as const satisfies readonly (keyof LocalCognitoTriggers)[];
 
 /** A running cognito-local, speaking the Cognito user-pool API (`cognito-idp`). */
 export interface LocalCognito {
@@ -100,11 +117,12 @@ export async function startLocalCognito(options: LocalCognitoOptions = {}): Prom
     );
   }
   checkDataDir('startLocalCognito', options.dataDir, '.data/cognito', 'for a temporary folder');
+  const triggers = checkedTriggers(options.triggers);
 
   const ownsDataDir = options.dataDir === undefined;
   const dataDir = options.dataDir ?? (await temporaryDataDir('cognito'));
   try {
-    return await listen(dataDir, ownsDataDir, port, writeDelayMs, serviceLogger(options.logger, SERVICE));
+    return await listen(dataDir, ownsDataDir, port, writeDelayMs, triggers, serviceLogger(options.logger, SERVICE));
   } catch (error) {
     if (ownsDataDir) {
       await removeDataDir(dataDir);
@@ -113,7 +131,23 @@ export async function startLocalCognito(options: LocalCognitoOptions = {}): Prom
   }
 }
 
-async function listen(dataDir: string, ownsDataDir: boolean, port: number, writeDelayMs: number, logger: Logger): Promise<LocalCognito> {
+function checkedTriggers(triggers: LocalCognitoTriggers | undefined): LocalCognitoTriggers {
+  if (triggers === undefined) return {};
+  if (typeof triggers !== 'object' || triggers === null) {
+    throw new LocalCloudValidationError(`startLocalCognito: triggers must be an object of trigger functions, received ${JSON.stringify(triggers)}. Leave it out for none.`);
+  }
+  for (const [name, trigger] of Object.entries(triggers)) {
+    if (!(TRIGGER_NAMES as readonly string[]).includes(name)) {
+      throw new LocalCloudValidationError(`startLocalCognito: triggers names an unknown trigger ${JSON.stringify(name)}. The local Cognito supports: ${TRIGGER_NAMES.join(', ')}.`);
+    }
+    if (trigger !== undefined && typeof trigger !== 'function') {
+      throw new LocalCloudValidationError(`startLocalCognito: triggers.${name} must be a function (event) => Promise<event>, received ${typeof trigger}.`);
+    }
+  }
+  return triggers;
+}
+
+async function listen(dataDir: string, ownsDataDir: boolean, port: number, writeDelayMs: number, triggers: LocalCognitoTriggers, logger: Logger): Promise<LocalCognito> {
   const dbDir = path.join(dataDir, 'db');
   // The token generator keeps a reference to this object: the issuer domain is filled in once the port is known.
   const tokenConfig: TokenConfig = {};
@@ -125,7 +159,7 @@ async function listen(dataDir: string, ownsDataDir: boolean, port: number, write
   let application: RequestListener;
   try {
     await mkdir(dbDir, { recursive: true });
-    application = await composeCognitoLocal(dbDir, stores, tokenConfig, logger);
+    application = await composeCognitoLocal(dbDir, stores, tokenConfig, triggers, logger);
   } catch (error) {
     await stores.close().catch(() => undefined);
     throw new LocalCloudStartError(
@@ -161,16 +195,23 @@ async function listen(dataDir: string, ownsDataDir: boolean, port: number, write
 }
 
 /**
- * The wiring of cognito-local's `createDefaultServer`, with our folder, logger and token issuer, and the
- * pools kept by `stores` (written coalesced) rather than by cognito-local's StormDB store (written on
+ * The wiring of cognito-local's `createDefaultServer`, with our folder, logger, token issuer and in-process
+ * trigger functions, and the pools kept by `stores` (written coalesced) rather than by cognito-local's StormDB store (written on
  * every change).
  */
-async function composeCognitoLocal(dbDir: string, stores: CoalescingDataStoreFactory, tokenConfig: TokenConfig, logger: Logger): Promise<RequestListener> {
+async function composeCognitoLocal(
+  dbDir: string,
+  stores: CoalescingDataStoreFactory,
+  tokenConfig: TokenConfig,
+  triggerFunctions: LocalCognitoTriggers,
+  logger: Logger,
+): Promise<RequestListener> {
   const cognitoLogger = logger as unknown as CognitoLocalLogger;
   const ctx = { logger: cognitoLogger };
   const config: Config = {
     LambdaClient: {},
-    TriggerFunctions: {},
+    // Each configured trigger's "function name" is the trigger's own name, which inProcessLambda looks up.
+    TriggerFunctions: Object.fromEntries(TRIGGER_NAMES.filter((name) => triggerFunctions[name] !== undefined).map((name) => [name, name])),
     // cognito-local's stock default: sign-in by email. SignUp reads it from here rather than from the pool.
     UserPoolDefaults: { UsernameAttributes: ['email'] },
     TokenConfig: tokenConfig,
@@ -181,7 +222,7 @@ async function composeCognitoLocal(dbDir: string, stores: CoalescingDataStoreFac
   const clients = await stores.create(ctx, CLIENTS_STORE, { Clients: {} });
   const cognito = new KitCognitoService(dbDir, clients, config.UserPoolDefaults, new UserPoolServiceFactoryImpl(clock, stores), stores);
   await cognito.init(ctx);
-  const triggers = new TriggersService(clock, cognito, new LambdaService(config.TriggerFunctions, noLambda), new CryptoService(config.KMSConfig));
+  const triggers = new TriggersService(clock, cognito, new LambdaService(config.TriggerFunctions, inProcessLambda(triggerFunctions)), new CryptoService(config.KMSConfig));
   const services: Services = {
     clock,
     cognito,
@@ -213,12 +254,29 @@ class KitCognitoService extends CognitoServiceImpl {
   }
 }
 
-/** No Lambda triggers are configured, so cognito-local never calls this; it only needs an object. */
-const noLambda = {
-  invoke: () => {
-    throw new LocalCloudError('cognito-local tried to invoke a Lambda trigger, but the local cloud configures none.');
-  },
-} as unknown as LambdaClient;
+type TriggerFunction = (event: unknown) => Promise<unknown>;
+
+/**
+ * The Lambda client cognito-local invokes triggers with (`invoke(params).promise()`, aws-sdk v2), calling
+ * the trigger functions in this process. The payload goes through JSON both ways, as with a real Lambda,
+ * and a thrown error comes back as Lambda reports an unhandled one (`FunctionError: 'Unhandled'`).
+ */
+function inProcessLambda(triggers: LocalCognitoTriggers): LambdaClient {
+  const invoke = async (params: { FunctionName: string; Payload?: string }): Promise<{ StatusCode: number; Payload: string; FunctionError?: string }> => {
+    const trigger = (triggers as Readonly<Record<string, TriggerFunction | undefined>>)[params.FunctionName];
+    if (trigger === undefined) {
+      throw new LocalCloudError(`cognito-local invoked the Lambda trigger ${JSON.stringify(params.FunctionName)}, which the local Cognito was not given.`);
+    }
+    try {
+      const result = await trigger(JSON.parse(params.Payload ?? 'null'));
+      return { StatusCode: 200, Payload: JSON.stringify(result) };
+    } catch (error) {
+      const errorType = error instanceof Error ? error.name : 'Error';
+      return { StatusCode: 200, FunctionError: 'Unhandled', Payload: JSON.stringify({ errorType, errorMessage: messageOf(error) }) };
+    }
+  };
+  return { invoke: (params: { FunctionName: string; Payload?: string }) => ({ promise: () => invoke(params) }) } as unknown as LambdaClient;
+}
 
 const OPENID_CONFIGURATION_PATH = /^\/([^/]+)\/\.well-known\/openid-configuration$/;
 

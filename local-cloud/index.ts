@@ -1,4 +1,4 @@
-export { startLocalCognito, type LocalCognito, type LocalCognitoOptions } from './cognito.js';
+export { startLocalCognito, type LocalCognito, type LocalCognitoOptions, type LocalCognitoTriggers } from './cognito.js';
 export { startLocalKinesis, type LocalKinesis, type LocalKinesisOptions } from './kinesis.js';
 export { startLocalS3, type LocalS3, type LocalS3Options } from './s3.js';
 export { startLocalDynamoDb, type LocalDynamoDb, type LocalDynamoDbOptions } from './dynamodb.js';

@@ -3,8 +3,8 @@ import { randomBytes } from 'node:crypto';
 import {
   AdminAddUserToGroupCommand,
   AdminCreateUserCommand,
-  AdminInitiateAuthCommand,
   AdminSetUserPasswordCommand,
+  InitiateAuthCommand,
   ListUsersCommand,
   type AttributeType,
   type CognitoIdentityProviderClient,
@@ -50,7 +50,9 @@ const EMAIL = /^[^\s@"\\]+@[^\s@"\\]+\.[^\s@"\\]+$/;
  * Signs a user of `role` (and of `tenantId`, for the tenant roles) in to the kit's pool and returns their
  * tokens, for trying the API locally. Only the Cognito API is used: the user is found or created (email,
  * `custom:tenant_id`), given a fresh random password, added to the role's group, then signed in with
- * ADMIN_USER_PASSWORD_AUTH. Calling it again for the same user returns fresh tokens and creates nothing.
+ * InitiateAuth USER_PASSWORD_AUTH, the way an app signs its users in: so the pool's PostAuthentication
+ * trigger fires, as on AWS (cognito-local fires none for AdminInitiateAuth). Calling it again for the same
+ * user returns fresh tokens and creates nothing.
  */
 export async function issueLocalToken(cognito: CognitoEndpoint, pool: KitUserPool, request: LocalTokenRequest): Promise<LocalToken> {
   const target = checkedEndpoint(cognito, 'issueLocalToken');
@@ -73,12 +75,11 @@ export async function issueLocalToken(cognito: CognitoEndpoint, pool: KitUserPoo
       }
       throw serviceError(target, 'AdminAddUserToGroup', error);
     }
-    const auth = await cognitoCall(target, 'AdminInitiateAuth', () =>
+    const auth = await cognitoCall(target, 'InitiateAuth', () =>
       client.send(
-        new AdminInitiateAuthCommand({
-          UserPoolId: pool.userPoolId,
+        new InitiateAuthCommand({
           ClientId: pool.clientId,
-          AuthFlow: 'ADMIN_USER_PASSWORD_AUTH',
+          AuthFlow: 'USER_PASSWORD_AUTH',
           AuthParameters: { USERNAME: email, PASSWORD: password },
         }),
       ),
@@ -86,7 +87,7 @@ export async function issueLocalToken(cognito: CognitoEndpoint, pool: KitUserPoo
     const result = auth.AuthenticationResult;
     if (result?.IdToken === undefined || result.AccessToken === undefined) {
       throw new LocalCloudServiceError(
-        `Cognito AdminInitiateAuth for ${email} answered ${auth.ChallengeName ? `with the challenge ${auth.ChallengeName}` : 'without tokens'} instead of signing in. Check the pool's MFA setting (the kit's pool has MFA off).`,
+        `Cognito InitiateAuth for ${email} answered ${auth.ChallengeName ? `with the challenge ${auth.ChallengeName}` : 'without tokens'} instead of signing in. Check the pool's MFA setting (the kit's pool has MFA off).`,
       );
     }
     return { idToken: result.IdToken, accessToken: result.AccessToken, expiresIn: result.ExpiresIn ?? lifetimeOf(result.IdToken), username };

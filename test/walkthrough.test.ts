@@ -102,7 +102,7 @@ describe('the README walk-through', () => {
     try {
       const types = new Set<string>();
       // The outbox relays run in the background: wait until the last events arrived.
-      const arrived = () => types.has('tenant.registered') && types.has('job.succeeded');
+      const arrived = () => types.has('tenant.registered') && types.has('job.succeeded') && types.has('user.login');
       for (let attempt = 0; attempt < 100 && !arrived(); attempt++) {
         const shards = await kinesis.send(new ListShardsCommand({ StreamName: endpoints.kinesis.streamName }));
         for (const shard of shards.Shards ?? []) {
@@ -113,7 +113,7 @@ describe('the README walk-through', () => {
         if (!arrived()) await new Promise((resolve) => setTimeout(resolve, 100));
       }
       expect([...types]).toEqual(
-        expect.arrayContaining(['tenant.registered', 'tenant.status_changed', 'user.created', 'datalake.object.uploaded', 'datalake.dataset.created', 'job.submitted', 'job.started', 'job.succeeded']),
+        expect.arrayContaining(['tenant.registered', 'tenant.status_changed', 'user.created', 'user.login', 'datalake.object.uploaded', 'datalake.dataset.created', 'job.submitted', 'job.started', 'job.succeeded']),
       );
     } finally {
       kinesis.destroy();
@@ -135,7 +135,8 @@ describe('the README walk-through', () => {
         }
       };
       const day = await eventually(read, (row) => row.jobs_succeeded === 1);
-      expect(day).toMatchObject({ tenant_id: tenantId, registrations: 1, uploads: 1, jobs_submitted: 1, jobs_succeeded: 1 });
+      // The tenant admin's `saas-kit token` signed in once: Cognito's PostAuthentication trigger put the user.login.
+      expect(day).toMatchObject({ tenant_id: tenantId, registrations: 1, logins: 1, active_users: 1, uploads: 1, jobs_submitted: 1, jobs_succeeded: 1 });
     } finally {
       s3.destroy();
     }

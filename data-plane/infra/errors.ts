@@ -20,3 +20,16 @@ export class AnalyticsPipelineConfigError extends DataPlaneInfraError {
     this.received = received;
   }
 }
+
+/** A prop of `LoginEvents` is out of range; `field` names it and `received` is what was given. */
+export class LoginEventsConfigError extends DataPlaneInfraError {
+  public readonly field: string;
+  public readonly received: unknown;
+
+  public constructor(field: string, received: unknown, fix: string, options?: { readonly cause?: unknown }) {
+    super(`${field}: ${fix} (received ${JSON.stringify(received) ?? typeof received})`, options);
+    this.name = 'LoginEventsConfigError';
+    this.field = field;
+    this.received = received;
+  }
+}
