@@ -17,7 +17,7 @@ const only = process.argv.slice(2);
 
 const benchmarks: Record<string, () => Promise<unknown>> = {
   analytics: () => benchAnalytics({ events: Number(process.env.BENCH_ANALYTICS_EVENTS ?? 300_000), rounds: Number(process.env.BENCH_ROUNDS ?? 5), memoryEvents: [1_000_000, 10_000_000], tenants: 1_000, producer: { records: 40_000, rounds: 7, shards: 4 } }),
-  api: () => benchApi({ databaseUrl: DATABASE_URL, seconds: Number(process.env.BENCH_SECONDS ?? 10), rounds: Number(process.env.BENCH_ROUNDS ?? 3), connections: 50, ...(process.env.BENCH_PROFILE_DIR ? { profileDir: process.env.BENCH_PROFILE_DIR } : {}) }),
+  api: () => benchApi({ databaseUrl: DATABASE_URL, seconds: Number(process.env.BENCH_SECONDS ?? 10), rounds: Number(process.env.BENCH_ROUNDS ?? 5), connections: 50, ...(process.env.BENCH_PROFILE_DIR ? { profileDir: process.env.BENCH_PROFILE_DIR } : {}) }),
   provisioning: () => benchProvisioning({ databaseUrl: DATABASE_URL, tenantsPerTier: Number(process.env.BENCH_PROVISIONING_PER_TIER ?? 20), tenantsInARow: Number(process.env.BENCH_PROVISIONING_TENANTS ?? 1000) }),
 };
 
