@@ -56,8 +56,8 @@ export interface LocalCognitoOptions {
   readonly port?: number;
   /**
    * How long a change to a user pool (or the app clients) waits before the pool's file is written; the
-   * changes made meanwhile share that one write. Stop writes what is pending, so a restart finds everything;
-   * a process killed without `stop()` loses the changes of its last `writeDelayMs`.
+   * changes made meanwhile share that one write. Each change is appended to a journal first, so a process
+   * killed between two writes loses nothing: the next start replays the journal. Stop writes what is pending.
    * @default 1000
    */
   readonly writeDelayMs?: number;

@@ -113,6 +113,7 @@ describe('CoalescingDataStoreFactory', () => {
     await sleep(60);
     await stores.close();
     expect(recorder.writes).toHaveLength(1);
+    await expect(readFile(path.join(directory, 'pool_1.json.journal'), 'utf8')).rejects.toMatchObject({ code: 'ENOENT' });
   });
 
   it('reports a failed write and writes the changes again later', async () => {
@@ -134,6 +135,43 @@ describe('CoalescingDataStoreFactory', () => {
     expect(errors[0]).toBeInstanceOf(LocalCloudError);
     expect(errors[0]?.message).toMatch(/could not write .*pool_1\.json: disk full\. The changes stay in memory/);
     expect(recorder.writes[1]?.document.Users).toEqual({ a: { Username: 'a' } });
+  });
+
+  it('keeps the changes of a process that died between two writes: the next open replays its journal', async () => {
+    const dead = factory(recordingWriter().write, 60_000);
+    const store = await dead.create(ctx, 'pool_1', { Users: {} });
+    const created = new Date('2026-03-04T05:06:07.890Z');
+    await store.set(ctx, ['Users', 'a'], { Username: 'a' });
+    await store.set(ctx, ['Users', 'b'], { Username: 'b', UserCreateDate: created });
+    await store.delete(ctx, ['Users', 'a']);
+    // The process dies here: the file still holds the empty pool, the journal the three changes.
+    expect(JSON.parse(await readFile(path.join(directory, 'pool_1.json'), 'utf8'))).toEqual({ Users: {} });
+
+    const recorder = recordingWriter();
+    const restarted = factory(recorder.write);
+    const reopened = await restarted.create(ctx, 'pool_1', { Users: {} });
+    expect(await reopened.get(ctx, ['Users'])).toEqual({ b: { Username: 'b', UserCreateDate: created } });
+    // The replayed changes are written into the file at once, and the journal is gone.
+    expect(recorder.writes.at(-1)?.document).toEqual({ Users: { b: { Username: 'b', UserCreateDate: created.toISOString() } } });
+    await expect(readFile(path.join(directory, 'pool_1.json.journal'), 'utf8')).rejects.toMatchObject({ code: 'ENOENT' });
+    await restarted.close();
+    await dead.close();
+  });
+
+  it('empties the journal once the file holds its changes, and skips a torn last line', async () => {
+    const recorder = recordingWriter();
+    const stores = factory(recorder.write, 10);
+    const store = await stores.create(ctx, 'pool_1', { Users: {} });
+    await store.set(ctx, ['Users', 'a'], { Username: 'a' });
+    expect(await readFile(path.join(directory, 'pool_1.json.journal'), 'utf8')).toBe('{"k":["Users","a"],"v":{"Username":"a"}}\n');
+    await until(() => recorder.writes.length === 2, 'the coalesced write');
+    await stores.close();
+    await expect(readFile(path.join(directory, 'pool_1.json.journal'), 'utf8')).rejects.toMatchObject({ code: 'ENOENT' });
+
+    // A process died while appending its last line: the full lines are replayed, the torn one skipped.
+    await writeFile(path.join(directory, 'pool_1.json.journal'), '{"k":["Users","b"],"v":{"Username":"b"}}\n{"k":["Users","c"],"v":{"Userna');
+    const reopened = await factory(recordingWriter().write).create(ctx, 'pool_1', { Users: {} });
+    expect(Object.keys((await reopened.get(ctx, ['Users'])) ?? {}).sort()).toEqual(['a', 'b']);
   });
 
   it("reads cognito-local's own files and writes files cognito-local's own store reads, dates included", async () => {

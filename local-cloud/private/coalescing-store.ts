@@ -1,4 +1,4 @@
-import { readFile, rename, writeFile } from 'node:fs/promises';
+import { appendFile, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 
 import type { Context } from 'cognito-local/lib/services/context.js';
@@ -30,8 +30,11 @@ export interface CoalescingDataStoreOptions {
  * writing its file in the same format as cognito-local's StormDB store, `<id>.json`, but only once per
  * `writeDelayMs` after changes instead of on every change. cognito-local's own store rewrites the whole
  * pool file on each CreateGroup, AdminCreateUser or AdminAddUserToGroup, so those calls cost O(users).
- * `flush()` writes what is pending (stop calls it), so the data survives a restart; only a process killed
- * without stopping loses the changes of its last `writeDelayMs`.
+ *
+ * Nothing is lost when the process dies between two writes: every change is first appended to a
+ * journal next to the file, `<id>.json.journal` (one JSON line, O(change)), before cognito-local
+ * answers the call. Opening a store replays its journal over its file; each write of the file empties the
+ * journal of the changes it holds. cognito-local lists pools by their `.json` files, so it never sees a journal.
  */
 export class CoalescingDataStoreFactory implements DataStoreFactory {
   private readonly stores = new Map<string, DocumentStore>();
@@ -49,10 +52,13 @@ export class CoalescingDataStoreFactory implements DataStoreFactory {
     const stored = await readDocument(file);
     // As StormDB's `default()`: an empty or missing document takes the defaults.
     const document = stored === undefined || Object.keys(stored).length === 0 ? (defaults as Document) : stored;
+    // Changes the last process made after its last write of the file (it died before writing again).
+    const replayed = await replayJournal(journalOf(file), document);
     const store = new DocumentStore(file, document, this.write, this.options);
     this.stores.set(id, store);
     // A new pool must have its file at once: cognito-local finds the pools on start by listing the files.
-    await store.flush();
+    // A replayed journal goes into the file too, and the journal is emptied.
+    await store.flush(replayed > 0);
     return store;
   }
 
@@ -67,11 +73,12 @@ export class CoalescingDataStoreFactory implements DataStoreFactory {
     }
   }
 
-  /** Stops writing the file of `id` (cognito-local deletes that pool's file next), once a write in progress is done. */
+  /** Stops writing the file of `id` (cognito-local deletes that pool's file next), once a write in progress is done; drops its journal. */
   async forget(id: string): Promise<void> {
     const store = this.stores.get(id);
     this.stores.delete(id);
     await store?.close();
+    await rm(journalOf(path.join(this.options.directory, `${id}.json`)), { force: true });
   }
 
   /** Writes what is pending, then writes nothing more: for the server's stop. */
@@ -84,11 +91,19 @@ export class CoalescingDataStoreFactory implements DataStoreFactory {
 
 type Document = Record<string, unknown>;
 
+/** One journal line: a `set` of `k` to `v`, or a `delete` of `k`. */
+type JournalEntry = { readonly k: string[]; readonly v: unknown } | { readonly k: string[]; readonly d: true };
+
 /** One store: its document in memory, written to its file at most once per delay while it changes. */
 class DocumentStore implements DataStore {
   private timer: NodeJS.Timeout | undefined;
   /** The writes, one after the other: never two at once on one file. */
   private writes: Promise<void> = Promise.resolve();
+  /** The journal's appends and rewrites, one after the other, in the order of the changes. */
+  private journalOps: Promise<void> = Promise.resolve();
+  /** Journal lines of the changes not yet in the file, oldest first. */
+  private journaled: string[] = [];
+  private readonly journal: string;
   private dirty = true;
   private closed = false;
 
@@ -97,7 +112,9 @@ class DocumentStore implements DataStore {
     private readonly document: Document,
     private readonly write: WriteDocument,
     private readonly options: CoalescingDataStoreOptions,
-  ) {}
+  ) {
+    this.journal = journalOf(file);
+  }
 
   // As cognito-local's own store, values are returned by reference: its services change and save them.
   get<T>(_ctx: Context, key: string | string[], defaultValue?: T): Promise<T | null> {
@@ -110,30 +127,34 @@ class DocumentStore implements DataStore {
 
   set<T>(_ctx: Context, key: string | string[], value: T): Promise<void> {
     const keys = keyPath(key);
-    let parent = this.document;
-    for (const name of keys.slice(0, -1)) {
-      const child = parent[name];
-      parent = isDocument(child) ? child : (parent[name] = {});
-    }
-    parent[keys[keys.length - 1]] = value;
+    setPath(this.document, keys, value);
     this.changed();
-    return Promise.resolve();
+    return this.record({ k: keys, v: value });
   }
 
   delete(_ctx: Context, key: string | string[]): Promise<void> {
     const keys = keyPath(key);
-    const parent = lookup(this.document, keys.slice(0, -1));
-    if (isDocument(parent)) {
-      delete parent[keys[keys.length - 1]];
-      this.changed();
-    }
-    return Promise.resolve();
+    if (!deletePath(this.document, keys)) return Promise.resolve();
+    this.changed();
+    return this.record({ k: keys, d: true });
+  }
+
+  /** Appends a change to the journal; cognito-local answers its call once the line is written. */
+  private record(entry: JournalEntry): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    // Serialized now: cognito-local goes on changing the objects it stored.
+    const line = JSON.stringify(entry) + '\n';
+    this.journaled.push(line);
+    const appended = this.journalOps.then(() => appendFile(this.journal, line));
+    this.journalOps = appended.catch(() => undefined);
+    return appended;
   }
 
   /** Writes the pending changes now (after a write in progress); rejects when that write fails. */
-  flush(): Promise<void> {
+  flush(force = false): Promise<void> {
     clearTimeout(this.timer);
     this.timer = undefined;
+    if (force) this.dirty = true;
     const next = this.writes.catch(() => undefined).then(() => this.writeIfChanged());
     this.writes = next;
     return next;
@@ -144,6 +165,7 @@ class DocumentStore implements DataStore {
     this.timer = undefined;
     this.closed = true;
     await this.writes.catch(() => undefined);
+    await this.journalOps;
   }
 
   private changed(): void {
@@ -170,6 +192,7 @@ class DocumentStore implements DataStore {
     if (!this.dirty || this.closed) return;
     // Serialized now: changes made while the file is written mark the store changed again.
     const text = JSON.stringify(this.document);
+    const included = this.journaled.length;
     this.dirty = false;
     try {
       await this.write(this.file, text);
@@ -177,6 +200,13 @@ class DocumentStore implements DataStore {
       this.dirty = true;
       throw error;
     }
+    // The file holds the first `included` changes: the journal keeps only the later ones. A later change
+    // whose append is still queued may end up in the journal twice; replaying a suffix again in order
+    // gives the same document, so that is harmless.
+    this.journaled = this.journaled.slice(included);
+    const rewritten = this.journalOps.then(() => (this.journaled.length === 0 ? rm(this.journal, { force: true }) : writeFile(this.journal, this.journaled.join(''))));
+    this.journalOps = rewritten.catch(() => undefined);
+    await rewritten;
   }
 }
 
@@ -188,6 +218,24 @@ function isDocument(value: unknown): value is Document {
   return typeof value === 'object' && value !== null;
 }
 
+/** Sets the value at `keys`, making the objects on the way, as StormDB's `set` does. */
+function setPath(document: Document, keys: readonly string[], value: unknown): void {
+  let parent = document;
+  for (const name of keys.slice(0, -1)) {
+    const child = parent[name];
+    parent = isDocument(child) ? child : (parent[name] = {});
+  }
+  parent[keys[keys.length - 1]] = value;
+}
+
+/** Deletes the value at `keys`; false when its parent does not exist. */
+function deletePath(document: Document, keys: readonly string[]): boolean {
+  const parent = lookup(document, keys.slice(0, -1));
+  if (!isDocument(parent)) return false;
+  delete parent[keys[keys.length - 1]];
+  return true;
+}
+
 function lookup(document: Document, keys: readonly string[]): unknown {
   let value: unknown = document;
   for (const name of keys) {
@@ -195,6 +243,36 @@ function lookup(document: Document, keys: readonly string[]): unknown {
     value = value[name];
   }
   return value;
+}
+
+function journalOf(file: string): string {
+  return `${file}.journal`;
+}
+
+/** Applies the journal's changes to `document`; returns how many. A torn last line (the process died while appending it) is skipped. */
+async function replayJournal(journal: string, document: Document): Promise<number> {
+  let text: string;
+  try {
+    text = await readFile(journal, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return 0;
+    throw error;
+  }
+  const lines = text.split('\n').filter((line) => line !== '');
+  let applied = 0;
+  for (const [index, line] of lines.entries()) {
+    let entry: JournalEntry;
+    try {
+      entry = JSON.parse(line, reviveDates) as JournalEntry;
+    } catch (error) {
+      if (index === lines.length - 1) break;
+      throw new LocalCloudError(`cognito-local's journal ${journal} has a damaged line ${index + 1} of ${lines.length}: ${messageOf(error)}. Move the file away to start from the last full write.`, { cause: error });
+    }
+    if ('d' in entry) deletePath(document, entry.k);
+    else setPath(document, entry.k, entry.v);
+    applied += 1;
+  }
+  return applied;
 }
 
 async function writeAtomically(file: string, text: string): Promise<void> {
