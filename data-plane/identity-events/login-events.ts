@@ -12,6 +12,7 @@ import type { PostAuthenticationTriggerEvent } from 'aws-lambda';
 import { pino, type Logger } from 'pino';
 
 import { createEvent, type KitEvent } from '../events.js';
+import { backoffDelay, isStreamName } from '../private/kinesis-limits.js';
 import { LOGIN_EVENTS_ENV } from './environment.js';
 import { IdentityEventsConfigError } from './errors.js';
 
@@ -53,8 +54,6 @@ export interface LoginEventsDeps {
 /** A PostAuthentication handler: it returns the event unchanged, as Cognito requires. */
 export type LoginEventsHandler = (event: PostAuthenticationTriggerEvent) => Promise<PostAuthenticationTriggerEvent>;
 
-const STREAM_NAME = /^[a-zA-Z0-9_.-]{1,128}$/;
-
 function wholeNumber(field: string, value: number | undefined, min: number, max: number, fallback: number): number {
   if (value === undefined) return fallback;
   if (!Number.isSafeInteger(value) || value < min || value > max) {
@@ -91,7 +90,7 @@ export function loginEventsConfigFromEnvironment(env: Readonly<Record<string, st
  */
 export function createLoginEventsHandler(config: LoginEventsConfig, deps: LoginEventsDeps = {}): LoginEventsHandler {
   const streamName = config.streamName;
-  if (typeof streamName !== 'string' || !STREAM_NAME.test(streamName)) {
+  if (!isStreamName(streamName)) {
     throw new IdentityEventsConfigError(
       `createLoginEventsHandler: streamName must be a Kinesis stream name (1-128 of a-z A-Z 0-9 _ . -); received ${JSON.stringify(streamName)}. Pass the central event stream's name.`,
     );
@@ -115,7 +114,7 @@ export function createLoginEventsHandler(config: LoginEventsConfig, deps: LoginE
       } catch (caught) {
         error = caught;
       }
-      const wait = Math.floor(Math.random() * baseDelayMs * 2 ** (attempt - 1));
+      const wait = backoffDelay(attempt, baseDelayMs, budgetMs);
       if (attempt >= maxAttempts || Date.now() + wait >= deadline) return { delivered: false, attempts: attempt, error };
       await sleep(wait);
     }

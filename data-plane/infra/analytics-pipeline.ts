@@ -14,7 +14,6 @@ import * as kinesis from 'aws-cdk-lib/aws-kinesis';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { KinesisConsumerEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
-import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as sns from 'aws-cdk-lib/aws-sns';
@@ -22,6 +21,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { StreamProducerAccess, accessLogsBucket } from '../../tenant-tiers/infra/index.js';
 import { AnalyticsPipelineConfigError } from './errors.js';
+import { kitHandlerFunction } from './kit-handler-function.js';
 
 /**
  * Environment variables the aggregation Lambda reads (`lambdaConfigFromEnvironment` in data-plane/analytics).
@@ -219,29 +219,17 @@ export class AnalyticsPipeline extends Construct {
       actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
       resources: [logGroup.logGroupArn],
     }));
-    const common = {
-      runtime: lambda.Runtime.NODEJS_24_X,
-      architecture: lambda.Architecture.ARM_64,
+    const fn = kitHandlerFunction(this, 'Aggregator', {
       memorySize: 1024,
       // A batch of 500 events takes well under this; the margin covers S3 rewrites of a day's files.
       timeout: Duration.minutes(2),
       role,
       logGroup,
-      loggingFormat: lambda.LoggingFormat.JSON,
       tracing: lambda.Tracing.ACTIVE,
-      environment: {
-        [ANALYTICS_HANDLER_ENV.bucketName]: this.bucket.bucketName,
-        NODE_OPTIONS: '--enable-source-maps',
-      },
-    };
-    const fn = props.code
-      ? new lambda.Function(this, 'Aggregator', { ...common, code: props.code, handler: 'index.handler' })
-      : new nodejs.NodejsFunction(this, 'Aggregator', {
-          ...common,
-          entry: props.handlerEntry ?? DEFAULT_ANALYTICS_HANDLER_ENTRY,
-          handler: 'handler',
-          bundling: { format: nodejs.OutputFormat.ESM, target: 'node24', sourceMap: true, minify: true },
-        });
+      environment: { [ANALYTICS_HANDLER_ENV.bucketName]: this.bucket.bucketName },
+      ...(props.code ? { code: props.code } : {}),
+      entry: props.handlerEntry ?? DEFAULT_ANALYTICS_HANDLER_ENTRY,
+    });
     this.bucket.grantReadWrite(fn);
     Validations.of(role).acknowledge({
       id: `AwsSolutions-IAM5[Resource::<${Stack.of(this).getLogicalId(this.bucket.node.defaultChild as s3.CfnBucket)}.Arn>/*]`,

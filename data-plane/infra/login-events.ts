@@ -8,12 +8,12 @@ import { Duration, Stack } from 'aws-cdk-lib';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kinesis from 'aws-cdk-lib/aws-kinesis';
-import * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { LOGIN_EVENTS_ENV } from '../identity-events/environment.js';
 import { LoginEventsConfigError } from './errors.js';
+import { kitHandlerFunction } from './kit-handler-function.js';
 
 /** Environment variables the PostAuthentication Lambda reads (`loginEventsConfigFromEnvironment` in data-plane/identity-events). */
 export const LOGIN_EVENTS_HANDLER_ENV = LOGIN_EVENTS_ENV;
@@ -78,27 +78,15 @@ export class LoginEvents extends Construct {
       }));
     }
 
-    const common = {
-      runtime: lambda.Runtime.NODEJS_24_X,
-      architecture: lambda.Architecture.ARM_64,
+    this.function = kitHandlerFunction(this, 'Handler', {
       memorySize: 256,
       timeout: props.timeout ?? COGNITO_TRIGGER_LIMIT,
       role,
       logGroup: this.logGroup,
-      loggingFormat: lambda.LoggingFormat.JSON,
-      environment: {
-        [LOGIN_EVENTS_HANDLER_ENV.streamName]: props.stream.streamName,
-        NODE_OPTIONS: '--enable-source-maps',
-      },
-    };
-    this.function = props.code
-      ? new lambda.Function(this, 'Handler', { ...common, code: props.code, handler: 'index.handler' })
-      : new nodejs.NodejsFunction(this, 'Handler', {
-          ...common,
-          entry: props.handlerEntry ?? DEFAULT_LOGIN_EVENTS_HANDLER_ENTRY,
-          handler: 'handler',
-          bundling: { format: nodejs.OutputFormat.ESM, target: 'node24', sourceMap: true, minify: true },
-        });
+      environment: { [LOGIN_EVENTS_HANDLER_ENV.streamName]: props.stream.streamName },
+      ...(props.code ? { code: props.code } : {}),
+      entry: props.handlerEntry ?? DEFAULT_LOGIN_EVENTS_HANDLER_ENTRY,
+    });
 
     props.userPool?.addTrigger(cognito.UserPoolOperation.POST_AUTHENTICATION, this.function);
   }

@@ -12,6 +12,11 @@ export const MAX_RECORD_BYTES = 1024 * 1024;
 /** Longest partition key, in characters (UTF-16 code units here: never more than Kinesis counts). */
 export const MAX_PARTITION_KEY_LENGTH = 256;
 
+/** Whether a value is a Kinesis stream name: 1 to 128 letters, digits, '_', '.' or '-'. */
+export function isStreamName(value: unknown): value is string {
+  return typeof value === 'string' && /^[\w.-]{1,128}$/.test(value);
+}
+
 /** A decimal integer from 0 to 2^128 - 1. */
 const EXPLICIT_HASH_KEY = /^(0|[1-9]\d{0,38})$/;
 const MAX_HASH_KEY = (1n << 128n) - 1n;

@@ -4,6 +4,7 @@ import { KinesisProducerValidationError, KinesisRecordTooLargeError } from './ki
 import {
   describeBytes,
   isExplicitHashKey,
+  isStreamName,
   MAX_BYTES_PER_REQUEST,
   MAX_PARTITION_KEY_LENGTH,
   MAX_RECORD_BYTES,
@@ -93,7 +94,7 @@ export function streamOf<R extends KinesisRecord>(props: KinesisProducerProps<R>
     }
   } else if (streamName === undefined) {
     problems.push('streamName is missing: pass the stream name (or streamArn for a stream of another account)');
-  } else if (typeof streamName !== 'string' || !/^[\w.-]{1,128}$/.test(streamName)) {
+  } else if (!isStreamName(streamName)) {
     problems.push(`streamName must be 1 to 128 letters, digits, '_', '.' or '-', received ${describe(streamName)}`);
   } else {
     return { StreamName: streamName };

@@ -15,7 +15,7 @@ import {
   ProviderUnavailableError,
   type SiloCluster,
 } from './index.js';
-import { FakeKubernetesApi } from './testing/fake-kubernetes-api.js';
+import { DEFAULT_RESOURCES, FakeKubernetesApi } from './testing/fake-kubernetes-api.js';
 import { selfSignedCertificate } from './testing/tls.js';
 
 const ACME: TenantRef = { tenantId: '3f2c9a4e-8b1d-4c6e-9f0a-1b2c3d4e5f60', tenantName: 'acme', tier: 'pool' };
@@ -349,23 +349,8 @@ describe('KubernetesServerSideApplier against a fake API server', () => {
 
 describe('KubernetesServerSideApplier on a cluster older than 1.30 or unreachable', () => {
   it('a cluster without ValidatingAdmissionPolicy v1: listing skips the kind, applying it is a configuration error', async () => {
-    const old = await FakeKubernetesApi.start({
-      resources: {
-        v1: [
-          { name: 'namespaces', kind: 'Namespace', namespaced: false },
-          { name: 'resourcequotas', kind: 'ResourceQuota', namespaced: true },
-          { name: 'limitranges', kind: 'LimitRange', namespaced: true },
-          { name: 'serviceaccounts', kind: 'ServiceAccount', namespaced: true },
-        ],
-        'apps/v1': [{ name: 'deployments', kind: 'Deployment', namespaced: true }],
-        'networking.k8s.io/v1': [{ name: 'networkpolicies', kind: 'NetworkPolicy', namespaced: true }],
-        'rbac.authorization.k8s.io/v1': [
-          { name: 'roles', kind: 'Role', namespaced: true },
-          { name: 'rolebindings', kind: 'RoleBinding', namespaced: true },
-        ],
-        'admissionregistration.k8s.io/v1': [],
-      },
-    });
+    // Everything of a current cluster but the admission policies.
+    const old = await FakeKubernetesApi.start({ resources: { ...DEFAULT_RESOURCES, 'admissionregistration.k8s.io/v1': [] } });
     try {
       const applier = new KubernetesServerSideApplier({ api: old.client() });
       await expect(applier.listApplied(ACME, SHARED)).resolves.toEqual([]);

@@ -28,7 +28,7 @@ interface Resource {
 }
 
 /** What the cluster serves, per group version; the applier's kinds plus Pod. */
-const DEFAULT_RESOURCES: Readonly<Record<string, readonly Resource[]>> = {
+export const DEFAULT_RESOURCES: Readonly<Record<string, readonly Resource[]>> = {
   v1: [
     { name: 'namespaces', kind: 'Namespace', namespaced: false },
     { name: 'resourcequotas', kind: 'ResourceQuota', namespaced: true },
